@@ -1,0 +1,84 @@
+# NodeAgentSet: build, generate, test, run.
+#
+# Every tool is built from the Go module proxy into bin/ (git-ignored), cached by version.
+
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+
+IMG ?= controller:latest
+LOCALBIN ?= $(shell pwd)/bin
+GO ?= go
+
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+
+# Kubernetes components for the tests and the local cluster (hack/cluster-binaries.sh).
+K8S_VERSION ?= v1.37.2
+ETCD_VERSION ?= v3.5.35
+KWOK_VERSION ?= v0.8.0
+export K8S_VERSION ETCD_VERSION KWOK_VERSION
+CLUSTER_BIN_DIR ?= $(LOCALBIN)/cluster
+export CLUSTER_BIN_DIR
+
+# envtest finds etcd and kube-apiserver here; the integration suites also find kube-scheduler and
+# kube-controller-manager here.
+ENVTEST_ASSETS_DIR = $(CLUSTER_BIN_DIR)/envtest-$(K8S_VERSION)-$(ETCD_VERSION)
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  %-20s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate the CRD, RBAC role and webhook configurations from the markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:generateEmbeddedObjectMeta=true webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: controller-gen ## Generate deepcopy code.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
+
+.PHONY: fmt
+fmt: ## go fmt.
+	$(GO) fmt ./...
+
+.PHONY: vet
+vet: ## go vet.
+	$(GO) vet ./...
+
+.PHONY: cluster-binaries
+cluster-binaries: ## Build etcd, kube-apiserver, kube-scheduler and kube-controller-manager into bin/ (cached).
+	hack/cluster-binaries.sh envtest
+	@mkdir -p $(ENVTEST_ASSETS_DIR)
+	@ln -sf $(CLUSTER_BIN_DIR)/etcd-$(ETCD_VERSION)/etcd $(ENVTEST_ASSETS_DIR)/etcd
+	@for c in kube-apiserver kube-scheduler kube-controller-manager; do \
+		ln -sf $(CLUSTER_BIN_DIR)/kubernetes-$(K8S_VERSION)/$$c $(ENVTEST_ASSETS_DIR)/$$c; done
+
+.PHONY: test
+test: manifests generate vet cluster-binaries ## Run the unit tables and the integration suites against a real API server.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" $(GO) test ./... -count=1 -timeout 40m
+
+##@ Build
+
+.PHONY: build
+build: manifests generate ## Build the manager and the kubectl plugin.
+	$(GO) build -o bin/manager ./cmd
+	$(GO) build -o bin/kubectl-nas ./cmd/kubectl-nas
+
+.PHONY: run
+run: manifests generate ## Run the manager against the cluster in $$KUBECONFIG, webhooks off.
+	ENABLE_WEBHOOKS=false $(GO) run ./cmd
+
+##@ Tools
+
+.PHONY: controller-gen
+controller-gen: $(CONTROLLER_GEN)
+$(CONTROLLER_GEN):
+	@mkdir -p $(LOCALBIN)
+	GOBIN=$(LOCALBIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	mv $(LOCALBIN)/controller-gen $(CONTROLLER_GEN)

@@ -1,0 +1,57 @@
+package v1alpha1
+
+// Condition types in status.conditions. They follow the kstatus conventions (sigs.k8s.io/cli-utils kstatus), so
+// `kubectl wait --for=condition=Ready`, Flux and Argo CD read a NodeAgentSet's health without custom code:
+//   - Ready is True once every eligible node runs an available pod of the update revision for the observed
+//     generation (or, while paused or partitioned, every node that should be updated is).
+//   - Progressing is True while a rollout moves and after it completed (reason RolloutComplete), False while paused.
+//   - Reconciling is present and True while the controller still works towards the spec (abnormal-true: absent or
+//     False when done).
+//   - Stalled is present and True while the controller cannot make progress without help (pods fail, creates are
+//     refused).
+const (
+	ConditionReady       = "Ready"
+	ConditionProgressing = "Progressing"
+	ConditionReconciling = "Reconciling"
+	ConditionStalled     = "Stalled"
+)
+
+// Condition reasons.
+const (
+	// ReasonRolloutComplete: every eligible node runs an available pod of the update revision.
+	ReasonRolloutComplete = "RolloutComplete"
+	// ReasonRollingUpdate: pods of an older revision are being replaced.
+	ReasonRollingUpdate = "RollingUpdate"
+	// ReasonPodsUnavailable: every pod is of the update revision but some eligible nodes lack an available pod.
+	ReasonPodsUnavailable = "PodsUnavailable"
+	// ReasonRolloutPaused: spec.updateStrategy.rollingUpdate.paused is true and old pods remain.
+	ReasonRolloutPaused = "RolloutPaused"
+	// ReasonPartitioned: the rollout reached the partition; the partitioned nodes keep the old revision.
+	ReasonPartitioned = "Partitioned"
+	// ReasonOnDelete: the strategy is OnDelete and old pods wait to be deleted by someone.
+	ReasonOnDelete = "OnDeleteWaiting"
+	// ReasonGenerationNotObserved: the controller has not acted on the latest spec yet.
+	ReasonGenerationNotObserved = "GenerationNotObserved"
+	// ReasonPodsFailing: pods of the set keep failing on some nodes and are recreated with backoff.
+	ReasonPodsFailing = "PodsFailing"
+	// ReasonCreateFailed: the API server refused to create pods.
+	ReasonCreateFailed = "FailedCreate"
+	// ReasonPodsUnschedulable: some created pods cannot be scheduled on their node.
+	ReasonPodsUnschedulable = "PodsUnschedulable"
+)
+
+// Labels and annotations.
+const (
+	// ControllerRevisionHashLabel is on every pod and ControllerRevision of a set: the revision's hash. It is the
+	// same key as apps/v1's, so tools that read it for DaemonSets read it for NodeAgentSets.
+	ControllerRevisionHashLabel = "controller-revision-hash"
+	// ChangeCauseAnnotation is copied from the set onto the ControllerRevision it produced, for rollout history.
+	ChangeCauseAnnotation = "kubernetes.io/change-cause"
+	// RestartedAtAnnotation, set on the pod template by `kubectl nas rollout restart`, forces a new revision.
+	RestartedAtAnnotation = "nodeagentset.io/restartedAt"
+)
+
+// Defaults, as for an apps/v1 DaemonSet.
+const (
+	DefaultRevisionHistoryLimit int32 = 10
+)

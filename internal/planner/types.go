@@ -1,0 +1,108 @@
+package planner
+
+import (
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+)
+
+// Snapshot is everything one planning pass may look at. The planner never modifies it.
+type Snapshot struct {
+	// Set is the NodeAgentSet being planned, as read from the cache.
+	Set *v1alpha1.NodeAgentSet
+	// Nodes are all nodes known to the cache.
+	Nodes []*corev1.Node
+	// Pods are the pods the set owns after adoption and release, in any phase, terminating ones included.
+	Pods []*corev1.Pod
+	// Revisions are the set's ControllerRevisions, the update revision among them.
+	Revisions []*appsv1.ControllerRevision
+	// UpdateRevision is the ControllerRevision of the set's current template.
+	UpdateRevision *appsv1.ControllerRevision
+	// Now is the time the planner judges availability (minReadySeconds) and backoff against.
+	Now time.Time
+	// Backoff says, per node, until when a failed pod on that node must not be replaced.
+	Backoff BackoffView
+	// ExpectationsSatisfied is false while creates or deletes the controller issued are not yet in the cache: the plan
+	// then contains no creates or deletes (a stale cache must not produce a second pod on a node), only status, and
+	// observedGeneration is not advanced.
+	ExpectationsSatisfied bool
+	// CreateFailure is the error message of the last refused pod create for this set, empty when the last creates
+	// went through. It surfaces as a Stalled condition.
+	CreateFailure string
+}
+
+// BackoffView answers whether a node's failed-pod backoff is still running.
+type BackoffView interface {
+	// InBackoff reports whether a failed pod on node may not be replaced yet at now, and if so how long remains.
+	InBackoff(node string, now time.Time) (bool, time.Duration)
+}
+
+// NoBackoff is a BackoffView in which no node is ever backing off.
+type NoBackoff struct{}
+
+// InBackoff always reports false.
+func (NoBackoff) InBackoff(string, time.Time) (bool, time.Duration) { return false, 0 }
+
+// Plan is what the reconciler carries out for one snapshot.
+type Plan struct {
+	// Creates are the nodes that get a new pod of the update revision, sorted by node name.
+	Creates []PodCreation
+	// Deletes are the pods to delete, sorted by namespace and name. A pod appears at most once.
+	Deletes []PodDeletion
+	// BackoffNext are the nodes whose failed-pod backoff advances because their failed pod is deleted now, sorted.
+	BackoffNext []string
+	// Status is the set's status rebuilt from the snapshot. Its conditions are only the ones this controller owns
+	// (see v1alpha1.Condition*), each with LastTransitionTime set to Snapshot.Now; the reconciler merges them into
+	// the stored conditions so transition times survive and conditions written by others stay.
+	Status v1alpha1.NodeAgentSetStatus
+	// RequeueAfter is how soon the plan may change with no event arriving (a pod reaching minReadySeconds, a
+	// backoff ending); zero when nothing is pending.
+	RequeueAfter time.Duration
+}
+
+// PodCreation asks for a pod of the update revision on a node.
+type PodCreation struct {
+	NodeName string
+	Reason   CreateReason
+}
+
+// PodDeletion asks for one pod to be deleted.
+type PodDeletion struct {
+	Pod     *corev1.Pod
+	Reason  DeleteReason
+	Message string
+}
+
+// CreateReason says why a node gets a new pod.
+type CreateReason string
+
+// DeleteReason says why a pod goes.
+type DeleteReason string
+
+const (
+	// CreateMissing: the node should run the set's pod and runs none.
+	CreateMissing CreateReason = "NodeWithoutPod"
+	// CreateSurge: a rolling update with maxSurge starts the new pod beside the old one.
+	CreateSurge CreateReason = "Surge"
+)
+
+const (
+	// DeleteFailed: the pod's phase is Failed; it is replaced after the node's backoff.
+	DeleteFailed DeleteReason = "PodFailed"
+	// DeleteSucceeded: the pod's phase is Succeeded, which a node agent should never reach; it is replaced.
+	DeleteSucceeded DeleteReason = "PodSucceeded"
+	// DeleteDuplicate: more than one pod runs on the node; all but the oldest go (or, with surge, all but the oldest
+	// of each revision).
+	DeleteDuplicate DeleteReason = "DuplicatePod"
+	// DeleteIneligible: the node no longer matches the set's selector, affinity or tolerations.
+	DeleteIneligible DeleteReason = "NodeIneligible"
+	// DeleteNodeGone: the pod targets a node that no longer exists.
+	DeleteNodeGone DeleteReason = "NodeGone"
+	// DeleteRollingUpdate: the pod is of an old revision and the rolling update replaces it.
+	DeleteRollingUpdate DeleteReason = "RollingUpdate"
+	// DeleteSurgeReplaced: with surge, the new pod beside it has become available.
+	DeleteSurgeReplaced DeleteReason = "SurgeReplaced"
+)
