@@ -37,7 +37,7 @@ help: ## Show the targets.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRD, RBAC role and webhook configurations from the markers.
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:generateEmbeddedObjectMeta=true webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:generateEmbeddedObjectMeta=true,maxDescLen=0 webhook paths="./..." output:crd:artifacts:config=config/crd/bases
 
 .PHONY: generate
 generate: controller-gen ## Generate deepcopy code.
@@ -82,3 +82,18 @@ $(CONTROLLER_GEN):
 	@mkdir -p $(LOCALBIN)
 	GOBIN=$(LOCALBIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	mv $(LOCALBIN)/controller-gen $(CONTROLLER_GEN)
+
+##@ Local cluster
+
+.PHONY: run-local
+run-local: ## Run NodeAgentSet on a local simulated cluster (kwok nodes); Ctrl-C stops it. DETACH=1: background, NODES=n.
+	hack/run-local.sh $(if $(filter 1 true yes,$(DETACH)),--detach) $(if $(NODES),--nodes $(NODES)) $(RUN_LOCAL_ARGS)
+
+.PHONY: stop-local
+stop-local: ## Stop the local cluster started with make run-local DETACH=1 and remove its state.
+	hack/stop-local.sh
+
+.PHONY: test-e2e
+test-e2e: ## Replay the seed walkthroughs with kubectl and kubectl nas on a fresh local cluster the suite starts.
+	hack/cluster-binaries.sh local >/dev/null
+	$(GO) test -tags e2e ./test/e2e/ -count=1 -timeout 30m -v

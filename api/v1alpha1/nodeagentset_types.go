@@ -30,11 +30,16 @@ type NodeAgentSetUpdateStrategy struct {
 
 // RollingUpdateNodeAgentSet tunes a rolling update. maxUnavailable and maxSurge mean what they mean for a DaemonSet;
 // paused and partition are NodeAgentSet additions for staged rollouts.
+//
+// The schema rules below repeat, for when the admission webhook is not installed, the checks on the bounds that
+// need no Go code; the webhook applies the complete rules (valid percents, at most 100%, not both non-zero).
+// +kubebuilder:validation:XValidation:rule="!has(self.maxUnavailable) || !has(self.maxSurge) || !((type(self.maxUnavailable) == int ? self.maxUnavailable == 0 : self.maxUnavailable.matches('^0+%$')) && (type(self.maxSurge) == int ? self.maxSurge == 0 : self.maxSurge.matches('^0+%$')))",message="cannot be 0 when maxSurge is 0",fieldPath=".maxUnavailable",reason=FieldValueRequired
 type RollingUpdateNodeAgentSet struct {
 	// MaxUnavailable is how many eligible nodes may lack an available pod during the update: a number or a percent
 	// of desiredNumberScheduled (rounded up). Defaults to 1 when maxSurge is not set, otherwise to 0.
 	// +optional
 	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="must be greater than or equal to 0"
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
 
 	// MaxSurge is how many nodes may run an extra, updated pod beside the old one during the update: a number or a
@@ -42,6 +47,7 @@ type RollingUpdateNodeAgentSet struct {
 	// minReadySeconds. Defaults to 0. maxSurge and maxUnavailable cannot both be non-zero.
 	// +optional
 	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="must be greater than or equal to 0"
 	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
 
 	// Paused stops the replacement of old pods while true. Nodes without a pod still get one, and failed pods are
@@ -53,6 +59,7 @@ type RollingUpdateNodeAgentSet struct {
 	// desiredNumberScheduled (rounded up). Lowering it continues the rollout; 0 (the default) updates every node.
 	// +optional
 	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="must be greater than or equal to 0"
 	Partition *intstr.IntOrString `json:"partition,omitempty"`
 }
 
@@ -60,6 +67,8 @@ type RollingUpdateNodeAgentSet struct {
 type NodeAgentSetSpec struct {
 	// Selector is a label query over the pods the set manages. It must match the pod template's labels and cannot
 	// change after creation.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="field is immutable"
+	// +kubebuilder:validation:XValidation:rule="(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)",message="empty selector is invalid for a NodeAgentSet: it would select every pod in the namespace"
 	Selector *metav1.LabelSelector `json:"selector"`
 
 	// Template is the pod that runs on every eligible node. Its restartPolicy must be Always.

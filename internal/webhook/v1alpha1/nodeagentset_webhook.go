@@ -1,7 +1,110 @@
 package v1alpha1
 
-import ctrl "sigs.k8s.io/controller-runtime"
+import (
+	"context"
+	"slices"
 
-// SetupNodeAgentSetWebhookWithManager registers the NodeAgentSet defaulting and validating webhooks with mgr.
-// (Placeholder until the admission webhooks land.)
-func SetupNodeAgentSetWebhookWithManager(mgr ctrl.Manager) error { return nil }
+	"gomodules.xyz/jsonpatch/v2"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	ctrl "sigs.k8s.io/controller-runtime"
+	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/internal/admission"
+)
+
+// The webhook configurations. Both fail closed (a set that was not checked is not stored), have no side effects,
+// and time out quickly so an unreachable webhook does not hold kubectl for the apiserver's default 10s.
+//
+// +kubebuilder:webhook:path=/mutate-apps-nodeagentset-io-v1alpha1-nodeagentset,mutating=true,failurePolicy=fail,sideEffects=None,groups=apps.nodeagentset.io,resources=nodeagentsets,verbs=create;update,versions=v1alpha1,name=default.nodeagentsets.apps.nodeagentset.io,admissionReviewVersions=v1,timeoutSeconds=5
+// +kubebuilder:webhook:path=/validate-apps-nodeagentset-io-v1alpha1-nodeagentset,mutating=false,failurePolicy=fail,sideEffects=None,groups=apps.nodeagentset.io,resources=nodeagentsets,verbs=create;update,versions=v1alpha1,name=validate.nodeagentsets.apps.nodeagentset.io,admissionReviewVersions=v1,timeoutSeconds=5
+
+// Paths the webhook server serves, as the markers above give them to the webhook configurations.
+const (
+	mutatePath   = "/mutate-apps-nodeagentset-io-v1alpha1-nodeagentset"
+	validatePath = "/validate-apps-nodeagentset-io-v1alpha1-nodeagentset"
+)
+
+// SetupNodeAgentSetWebhookWithManager registers the NodeAgentSet defaulting and validating webhooks with mgr's
+// webhook server.
+func SetupNodeAgentSetWebhookWithManager(mgr ctrl.Manager) error {
+	// The defaulting webhook is controller-runtime's typed one with its patch filtered (see withoutNullWrites), so it
+	// is registered by hand rather than through the builder, which offers no way to wrap the handler.
+	mutate := cradmission.WithDefaulter(mgr.GetScheme(), defaulter{})
+	mutate.Handler = withoutNullWrites{mutate.Handler}
+	mgr.GetWebhookServer().Register(mutatePath, mutate)
+
+	return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.NodeAgentSet{}).
+		WithValidator(validator{}).
+		WithValidatorCustomPath(validatePath).
+		Complete()
+}
+
+// defaulter is the mutating webhook: it applies admission.Default.
+type defaulter struct{}
+
+var _ cradmission.Defaulter[*v1alpha1.NodeAgentSet] = defaulter{}
+
+// Default fills the unset fields of set.
+func (defaulter) Default(_ context.Context, set *v1alpha1.NodeAgentSet) error {
+	admission.Default(set)
+	return nil
+}
+
+// validator is the validating webhook: it applies admission.Validate on create and admission.ValidateUpdate on
+// update, and returns admission.Warnings for every set it accepts.
+type validator struct{}
+
+var _ cradmission.Validator[*v1alpha1.NodeAgentSet] = validator{}
+
+// ValidateCreate rejects an invalid new set.
+func (validator) ValidateCreate(_ context.Context, set *v1alpha1.NodeAgentSet) (cradmission.Warnings, error) {
+	return respond(set, admission.Validate(set))
+}
+
+// ValidateUpdate rejects a change to the selector and a change into an invalid spec.
+func (validator) ValidateUpdate(_ context.Context, old, set *v1alpha1.NodeAgentSet) (cradmission.Warnings, error) {
+	return respond(set, admission.ValidateUpdate(set, old))
+}
+
+// ValidateDelete accepts every delete; the webhook is not registered for deletes anyway.
+func (validator) ValidateDelete(context.Context, *v1alpha1.NodeAgentSet) (cradmission.Warnings, error) {
+	return nil, nil
+}
+
+// respond turns the field errors into the apiserver's Invalid status (HTTP 422), so a client sees
+// `NodeAgentSet.apps.nodeagentset.io "name" is invalid: <field>: <error>` as it would for a built-in type.
+// Warnings are only returned for accepted sets: kubectl prints them and they would be noise beside an error.
+func respond(set *v1alpha1.NodeAgentSet, errs field.ErrorList) (cradmission.Warnings, error) {
+	if len(errs) != 0 {
+		return nil, apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind("NodeAgentSet").GroupKind(), set.Name, errs)
+	}
+	return admission.Warnings(set), nil
+}
+
+// withoutNullWrites drops the operations of a defaulting patch that write null.
+//
+// controller-runtime builds the patch by comparing the request with the defaulted object marshalled from Go, and
+// Go marshals a nil field without omitempty as null (spec.selector, a pod's containers, nodeSelectorTerms). The
+// apiserver drops such nulls from what the client sent, so the patch would add them back, and the schema check
+// would then report `must be of type object: "null"` instead of the field's real problem, "Required value".
+// Default never sets a field to null, so no operation that writes null is one of its defaults.
+type withoutNullWrites struct{ cradmission.Handler }
+
+func (h withoutNullWrites) Handle(ctx context.Context, req cradmission.Request) cradmission.Response {
+	response := h.Handler.Handle(ctx, req)
+	response.Patches = dropNullWrites(response.Patches)
+	if len(response.Patches) == 0 {
+		response.PatchType = nil
+	}
+	return response
+}
+
+// dropNullWrites returns the operations that do not add or replace a value with null, in their order.
+func dropNullWrites(operations []jsonpatch.Operation) []jsonpatch.Operation {
+	return slices.DeleteFunc(operations, func(op jsonpatch.Operation) bool {
+		return (op.Operation == "add" || op.Operation == "replace") && op.Value == nil
+	})
+}

@@ -1,0 +1,185 @@
+// Command manager runs the NodeAgentSet controller and, unless ENABLE_WEBHOOKS=false, its admission webhooks.
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"os"
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/internal/controller"
+	webhookv1alpha1 "github.com/nodeagentset/nodeagentset/internal/webhook/v1alpha1"
+)
+
+var (
+	scheme   = runtime.NewScheme()
+	setupLog = ctrl.Log.WithName("setup")
+)
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+}
+
+// options are the manager's command-line settings.
+type options struct {
+	metricsAddr          string
+	probeAddr            string
+	secureMetrics        bool
+	enableHTTP2          bool
+	enableLeaderElection bool
+	webhookCertPath      string
+	webhookCertName      string
+	webhookCertKey       string
+	metricsCertPath      string
+	metricsCertName      string
+	metricsCertKey       string
+	kubeAPIQPS           float64
+	kubeAPIBurst         int
+	workers              int
+	burstReplicas        int
+}
+
+func parseFlags() (options, zap.Options) {
+	var o options
+	flag.StringVar(&o.metricsAddr, "metrics-bind-address", "0",
+		"The address the metrics endpoint binds to. Use :8443 for HTTPS or :8080 for HTTP, or 0 to disable it.")
+	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	flag.BoolVar(&o.enableLeaderElection, "leader-elect", false,
+		"Enable leader election, so that only one replica of the manager is active at a time.")
+	flag.BoolVar(&o.secureMetrics, "metrics-secure", true,
+		"Serve metrics over HTTPS behind authentication and authorization. Use --metrics-secure=false for HTTP.")
+	flag.StringVar(&o.webhookCertPath, "webhook-cert-path", "", "The directory that contains the webhook certificate.")
+	flag.StringVar(&o.webhookCertName, "webhook-cert-name", "tls.crt", "The name of the webhook certificate file.")
+	flag.StringVar(&o.webhookCertKey, "webhook-cert-key", "tls.key", "The name of the webhook key file.")
+	flag.StringVar(&o.metricsCertPath, "metrics-cert-path", "", "The directory that contains the metrics server certificate.")
+	flag.StringVar(&o.metricsCertName, "metrics-cert-name", "tls.crt", "The name of the metrics server certificate file.")
+	flag.StringVar(&o.metricsCertKey, "metrics-cert-key", "tls.key", "The name of the metrics server key file.")
+	flag.BoolVar(&o.enableHTTP2, "enable-http2", false,
+		"Enable HTTP/2 for the metrics and webhook servers (off by default: HTTP/2 stream-reset CVEs).")
+	// As kube-controller-manager: at thousands of nodes the client rate limit decides how fast a rollout can go.
+	flag.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 20, "QPS to use while talking with the Kubernetes API server.")
+	flag.IntVar(&o.kubeAPIBurst, "kube-api-burst", 30, "Burst to use while talking with the Kubernetes API server.")
+	flag.IntVar(&o.workers, "concurrent-nodeagentset-syncs", 2, "How many NodeAgentSets are reconciled at once.")
+	flag.IntVar(&o.burstReplicas, "burst-replicas", 250, "The most pod creates or deletes one reconcile issues.")
+	zapOpts := zap.Options{Development: false}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	return o, zapOpts
+}
+
+func main() {
+	o, zapOpts := parseFlags()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+
+	var tlsOpts []func(*tls.Config)
+	if !o.enableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+
+	webhookServerOptions := webhook.Options{TLSOpts: tlsOpts}
+	var webhookCertWatcher, metricsCertWatcher *certwatcher.CertWatcher
+	if o.webhookCertPath != "" {
+		var err error
+		webhookCertWatcher, err = certwatcher.New(
+			filepath.Join(o.webhookCertPath, o.webhookCertName), filepath.Join(o.webhookCertPath, o.webhookCertKey))
+		if err != nil {
+			setupLog.Error(err, "initializing webhook certificate watcher")
+			os.Exit(1)
+		}
+		webhookServerOptions.TLSOpts = append(webhookServerOptions.TLSOpts, func(c *tls.Config) {
+			c.GetCertificate = webhookCertWatcher.GetCertificate
+		})
+	}
+
+	metricsServerOptions := metricsserver.Options{
+		BindAddress:   o.metricsAddr,
+		SecureServing: o.secureMetrics,
+		TLSOpts:       tlsOpts,
+	}
+	if o.secureMetrics {
+		metricsServerOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	if o.metricsCertPath != "" {
+		var err error
+		metricsCertWatcher, err = certwatcher.New(
+			filepath.Join(o.metricsCertPath, o.metricsCertName), filepath.Join(o.metricsCertPath, o.metricsCertKey))
+		if err != nil {
+			setupLog.Error(err, "initializing metrics certificate watcher")
+			os.Exit(1)
+		}
+		metricsServerOptions.TLSOpts = append(metricsServerOptions.TLSOpts, func(c *tls.Config) {
+			c.GetCertificate = metricsCertWatcher.GetCertificate
+		})
+	}
+
+	restConfig := ctrl.GetConfigOrDie()
+	restConfig.QPS = float32(o.kubeAPIQPS)
+	restConfig.Burst = o.kubeAPIBurst
+
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsServerOptions,
+		WebhookServer:          webhook.NewServer(webhookServerOptions),
+		HealthProbeBindAddress: o.probeAddr,
+		LeaderElection:         o.enableLeaderElection,
+		LeaderElectionID:       "nodeagentset.nodeagentset.io",
+		Cache:                  controller.CacheOptions(),
+	})
+	if err != nil {
+		setupLog.Error(err, "creating manager")
+		os.Exit(1)
+	}
+
+	if err := controller.NewNodeAgentSetReconciler(mgr, controller.Options{
+		Workers:       o.workers,
+		BurstReplicas: o.burstReplicas,
+	}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "setting up controller", "controller", "NodeAgentSet")
+		os.Exit(1)
+	}
+	if os.Getenv("ENABLE_WEBHOOKS") != "false" {
+		if err := webhookv1alpha1.SetupNodeAgentSetWebhookWithManager(mgr); err != nil {
+			setupLog.Error(err, "setting up webhook", "webhook", "NodeAgentSet")
+			os.Exit(1)
+		}
+	}
+
+	for _, w := range []*certwatcher.CertWatcher{webhookCertWatcher, metricsCertWatcher} {
+		if w == nil {
+			continue
+		}
+		if err := mgr.Add(w); err != nil {
+			setupLog.Error(err, "adding certificate watcher to manager")
+			os.Exit(1)
+		}
+	}
+
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		setupLog.Error(err, "setting up health check")
+		os.Exit(1)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		setupLog.Error(err, "setting up ready check")
+		os.Exit(1)
+	}
+
+	setupLog.Info("starting manager")
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		setupLog.Error(err, "running manager")
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,354 @@
+package admissiontest
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/nodeagentset/nodeagentset/api/v1alpha1"
+)
+
+// The apiserver's wording for malformed names and values, reused by many cases.
+const (
+	qualifiedNameMsg = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with " +
+		"an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is " +
+		"'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+	labelValueMsg = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and " +
+		"must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used " +
+		"for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+	dns1123LabelMsg = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must " +
+		"start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is " +
+		"'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+	percentMsg = "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', " +
+		"regex used for validation is '[0-9]+%')"
+)
+
+// BadCases returns the manifests that must be rejected, each with the one error it produces.
+func BadCases() []BadCase {
+	return []BadCase{
+		// Selector.
+		{
+			Case:       Case{"selector missing", func(s *v1alpha1.NodeAgentSet) { s.Spec.Selector = nil }},
+			Want:       "spec.selector: Required value",
+			SchemaWant: "spec.selector: Required value",
+		},
+		{
+			Case: Case{"selector empty", func(s *v1alpha1.NodeAgentSet) { s.Spec.Selector = &metav1.LabelSelector{} }},
+			Want: "spec.selector: Invalid value: {}: empty selector is invalid for a NodeAgentSet: it would select " +
+				"every pod in the namespace",
+			SchemaWant: "spec.selector: Invalid value: empty selector is invalid for a NodeAgentSet: it would select " +
+				"every pod in the namespace",
+		},
+		{
+			Case: Case{"selector does not match template labels", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.Selector.MatchLabels = map[string]string{"app": "other"}
+			}},
+			Want: `spec.selector: Invalid value: {"matchLabels":{"app":"other"}}: selector does not match template labels`,
+		},
+		{
+			Case: Case{"selector expression with unknown operator", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.Selector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "tier", Operator: "Like", Values: []string{"x"}}}
+			}},
+			Want: `spec.selector.matchExpressions[0].operator: Invalid value: "Like": not a valid selector operator`,
+		},
+		{
+			Case: Case{"selector expression In without values", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.Selector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "tier", Operator: metav1.LabelSelectorOpIn}}
+			}},
+			Want: "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+		},
+		{
+			Case: Case{"selector label key with a space", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.Selector.MatchLabels["bad key"] = "x"
+			}},
+			Want: `spec.selector.matchLabels: Invalid value: "bad key": ` + qualifiedNameMsg,
+		},
+
+		// Pod template.
+		{
+			Case: Case{"template label value invalid", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.Template.Labels["tier"] = "node agent"
+			}},
+			Want: `spec.template.metadata.labels[tier]: Invalid value: "node agent": ` + labelValueMsg,
+		},
+		{
+			Case: Case{"template annotation key invalid", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.Template.Annotations = map[string]string{"bad key": "x"}
+			}},
+			Want: `spec.template.metadata.annotations: Invalid value: "bad key": ` + qualifiedNameMsg,
+		},
+		{
+			Case: Case{"restartPolicy Never", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).RestartPolicy = corev1.RestartPolicyNever
+			}},
+			Want: `spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"`,
+		},
+		{
+			Case: Case{"activeDeadlineSeconds set", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).ActiveDeadlineSeconds = ptr.To[int64](600)
+			}},
+			Want: "spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in NodeAgentSet is not " +
+				"supported: its pods run until the set removes them",
+		},
+		{
+			Case: Case{"nodeSelector key invalid", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).NodeSelector = map[string]string{"-disk": "ssd"}
+			}},
+			Want: `spec.template.spec.nodeSelector: Invalid value: "-disk": ` + qualifiedNameMsg,
+		},
+		{
+			Case: Case{"nodeSelector value invalid", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).NodeSelector = map[string]string{"disk": "ssd!"}
+			}},
+			Want: `spec.template.spec.nodeSelector[disk]: Invalid value: "ssd!": ` + labelValueMsg,
+		},
+		{
+			Case: Case{"required node affinity without terms", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Affinity = requiredNodeAffinity()
+			}},
+			Want: "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution." +
+				"nodeSelectorTerms: Required value: must have at least one node selector term",
+			SchemaWant: "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution." +
+				"nodeSelectorTerms: Required value",
+		},
+		{
+			Case: Case{"required node affinity with unknown operator", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Affinity = requiredNodeAffinity(nodeLabelTerm("zone", "Near", "a"))
+			}},
+			Want: "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution." +
+				`nodeSelectorTerms[0].matchExpressions[0].operator: Invalid value: "Near": not a valid selector operator`,
+		},
+		{
+			Case: Case{"required node affinity In without values", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Affinity = requiredNodeAffinity(nodeLabelTerm("zone", corev1.NodeSelectorOpIn))
+			}},
+			Want: "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution." +
+				"nodeSelectorTerms[0].matchExpressions[0].values: Required value: must be specified when `operator` " +
+				"is 'In' or 'NotIn'",
+		},
+		{
+			Case: Case{"required node affinity Exists with values", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Affinity = requiredNodeAffinity(nodeLabelTerm("zone", corev1.NodeSelectorOpExists, "a"))
+			}},
+			Want: "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution." +
+				"nodeSelectorTerms[0].matchExpressions[0].values: Forbidden: may not be specified when `operator` " +
+				"is 'Exists' or 'DoesNotExist'",
+		},
+		{
+			Case: Case{"required node affinity Gt with two values", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Affinity = requiredNodeAffinity(nodeLabelTerm("cpus", corev1.NodeSelectorOpGt, "4", "8"))
+			}},
+			Want: "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution." +
+				"nodeSelectorTerms[0].matchExpressions[0].values: Required value: must be specified single value " +
+				"when `operator` is 'Lt' or 'Gt'",
+		},
+		{
+			Case: Case{"required node affinity key invalid", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Affinity = requiredNodeAffinity(nodeLabelTerm("zone!", corev1.NodeSelectorOpExists))
+			}},
+			Want: "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution." +
+				`nodeSelectorTerms[0].matchExpressions[0].key: Invalid value: "zone!": ` + qualifiedNameMsg,
+		},
+		{
+			Case: Case{"required node affinity value invalid", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Affinity = requiredNodeAffinity(nodeLabelTerm("zone", corev1.NodeSelectorOpIn, "eu west"))
+			}},
+			Want: "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution." +
+				`nodeSelectorTerms[0].matchExpressions[0].values[0]: Invalid value: "eu west": ` + labelValueMsg,
+		},
+		{
+			Case: Case{"required node affinity field other than metadata.name", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Affinity = requiredNodeAffinity(corev1.NodeSelectorTerm{MatchFields: []corev1.NodeSelectorRequirement{
+					{Key: "spec.unschedulable", Operator: corev1.NodeSelectorOpIn, Values: []string{"false"}},
+				}})
+			}},
+			Want: "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution." +
+				`nodeSelectorTerms[0].matchFields[0].key: Invalid value: "spec.unschedulable": not a valid field selector key`,
+		},
+		{
+			Case: Case{"preferred node affinity weight 0", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+					PreferredDuringSchedulingIgnoredDuringExecution: []corev1.PreferredSchedulingTerm{
+						{Weight: 0, Preference: nodeLabelTerm("zone", corev1.NodeSelectorOpIn, "a")},
+					},
+				}}
+			}},
+			Want: "spec.template.spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: " +
+				"Invalid value: 0: must be in the range 1-100",
+		},
+
+		// Containers.
+		{
+			Case:       Case{"no containers", func(s *v1alpha1.NodeAgentSet) { podSpec(s).Containers = nil }},
+			Want:       "spec.template.spec.containers: Required value: must have at least one container",
+			SchemaWant: "spec.template.spec.containers: Required value",
+		},
+		{
+			Case: Case{"container without a name", func(s *v1alpha1.NodeAgentSet) { podSpec(s).Containers[0].Name = "" }},
+			Want: "spec.template.spec.containers[0].name: Required value",
+		},
+		{
+			Case: Case{"container name not a DNS label", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Containers[0].Name = "Agent_1"
+			}},
+			Want: `spec.template.spec.containers[0].name: Invalid value: "Agent_1": ` + dns1123LabelMsg,
+		},
+		{
+			Case: Case{"container without an image", func(s *v1alpha1.NodeAgentSet) { podSpec(s).Containers[0].Image = "" }},
+			Want: "spec.template.spec.containers[0].image: Required value",
+		},
+		{
+			Case: Case{"two containers with one name", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Containers = append(podSpec(s).Containers, corev1.Container{Name: "agent", Image: "busybox"})
+			}},
+			Want:       `spec.template.spec.containers[1].name: Duplicate value: "agent"`,
+			SchemaWant: `spec.template.spec.containers[1]: Duplicate value: {"name":"agent"}`,
+		},
+		{
+			Case: Case{"init container named like a container", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).InitContainers = []corev1.Container{{Name: "agent", Image: "busybox"}}
+			}},
+			Want: `spec.template.spec.containers[0].name: Duplicate value: "agent"`,
+		},
+		{
+			Case: Case{"init container without an image", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).InitContainers = []corev1.Container{{Name: "setup"}}
+			}},
+			Want: "spec.template.spec.initContainers[0].image: Required value",
+		},
+		{
+			Case: Case{"ephemeral container in the template", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).EphemeralContainers = []corev1.EphemeralContainer{{
+					EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: "busybox"},
+				}}
+			}},
+			Want: "spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template",
+		},
+
+		// Tolerations.
+		{
+			Case: Case{"toleration key invalid", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Tolerations = []corev1.Toleration{{Key: "dedicated node", Operator: corev1.TolerationOpExists}}
+			}},
+			Want: `spec.template.spec.tolerations[0].key: Invalid value: "dedicated node": ` + qualifiedNameMsg,
+		},
+		{
+			Case: Case{"toleration with empty key and operator Equal", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpEqual, Value: "x"}}
+			}},
+			Want: `spec.template.spec.tolerations[0].operator: Invalid value: "Equal": operator must be Exists when ` +
+				"`key` is empty, which means \"match all values and all keys\"",
+		},
+		{
+			Case: Case{"toleration Exists with a value", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Tolerations = []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpExists, Value: "agents"}}
+			}},
+			Want: `spec.template.spec.tolerations[0].value: Invalid value: "agents": value must be empty when ` +
+				"`operator` is 'Exists'",
+		},
+		{
+			Case: Case{"toleration Equal with an invalid value", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Tolerations = []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "node agents"}}
+			}},
+			Want: `spec.template.spec.tolerations[0].value: Invalid value: "node agents": ` + labelValueMsg,
+		},
+		{
+			Case: Case{"toleration with an unknown effect", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Tolerations = []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpExists, Effect: "NoRun"}}
+			}},
+			Want: `spec.template.spec.tolerations[0].effect: Unsupported value: "NoRun": supported values: ` +
+				`"NoSchedule", "PreferNoSchedule", "NoExecute"`,
+		},
+		{
+			Case: Case{"toleration with an unknown operator", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Tolerations = []corev1.Toleration{{Key: "cpus", Operator: corev1.TolerationOpGt, Value: "4"}}
+			}},
+			Want: `spec.template.spec.tolerations[0].operator: Unsupported value: "Gt": supported values: "Equal", "Exists"`,
+		},
+		{
+			Case: Case{"tolerationSeconds without NoExecute", func(s *v1alpha1.NodeAgentSet) {
+				podSpec(s).Tolerations = []corev1.Toleration{{
+					Key: "dedicated", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule,
+					TolerationSeconds: ptr.To[int64](30),
+				}}
+			}},
+			Want: `spec.template.spec.tolerations[0].effect: Invalid value: "NoSchedule": effect must be 'NoExecute' ` +
+				"when `tolerationSeconds` is set",
+		},
+
+		// Rollout bounds.
+		{
+			Case: Case{"update strategy type Recreate", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.UpdateStrategy.Type = "Recreate"
+			}},
+			Want:       `spec.updateStrategy.type: Unsupported value: "Recreate": supported values: "RollingUpdate", "OnDelete"`,
+			SchemaWant: `spec.updateStrategy.type: Unsupported value: "Recreate": supported values: "RollingUpdate", "OnDelete"`,
+		},
+		{
+			Case: Case{"maxUnavailable negative", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.UpdateStrategy = rollingUpdate(intBound(-1), nil)
+			}},
+			Want:       "spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: -1: must be greater than or equal to 0",
+			SchemaWant: "spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: -1: must be greater than or equal to 0",
+		},
+		{
+			Case: Case{"maxUnavailable not a percent", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.UpdateStrategy = rollingUpdate(percentBound("ten"), nil)
+			}},
+			Want: `spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: "ten": ` + percentMsg,
+		},
+		{
+			Case: Case{"maxUnavailable over 100%", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.UpdateStrategy = rollingUpdate(percentBound("150%"), nil)
+			}},
+			Want: `spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: "150%": must not be greater than 100%`,
+		},
+		{
+			Case: Case{"maxSurge over 100%", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.UpdateStrategy = rollingUpdate(nil, percentBound("101%"))
+			}},
+			Want: `spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: "101%": must not be greater than 100%`,
+		},
+		{
+			Case: Case{"maxUnavailable and maxSurge both non-zero", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.UpdateStrategy = rollingUpdate(intBound(1), percentBound("10%"))
+			}},
+			Want: `spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: "10%": may not be set when maxUnavailable is non-zero`,
+		},
+		{
+			Case: Case{"maxUnavailable and maxSurge both zero", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.UpdateStrategy = rollingUpdate(intBound(0), percentBound("0%"))
+			}},
+			Want:       "spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0",
+			SchemaWant: "spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0",
+		},
+		{
+			Case: Case{"partition negative", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.UpdateStrategy = rollingUpdate(nil, nil)
+				s.Spec.UpdateStrategy.RollingUpdate.Partition = intBound(-2)
+			}},
+			Want:       "spec.updateStrategy.rollingUpdate.partition: Invalid value: -2: must be greater than or equal to 0",
+			SchemaWant: "spec.updateStrategy.rollingUpdate.partition: Invalid value: -2: must be greater than or equal to 0",
+		},
+		{
+			Case: Case{"partition not a percent", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.UpdateStrategy = rollingUpdate(nil, nil)
+				s.Spec.UpdateStrategy.RollingUpdate.Partition = percentBound("half")
+			}},
+			Want: `spec.updateStrategy.rollingUpdate.partition: Invalid value: "half": ` + percentMsg,
+		},
+		{
+			Case:       Case{"minReadySeconds negative", func(s *v1alpha1.NodeAgentSet) { s.Spec.MinReadySeconds = -5 }},
+			Want:       "spec.minReadySeconds: Invalid value: -5: must be greater than or equal to 0",
+			SchemaWant: "spec.minReadySeconds: Invalid value: -5: spec.minReadySeconds in body should be greater than or equal to 0",
+		},
+		{
+			Case: Case{"revisionHistoryLimit negative", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.RevisionHistoryLimit = ptr.To[int32](-1)
+			}},
+			Want: "spec.revisionHistoryLimit: Invalid value: -1: must be greater than or equal to 0",
+			SchemaWant: "spec.revisionHistoryLimit: Invalid value: -1: spec.revisionHistoryLimit in body should be " +
+				"greater than or equal to 0",
+		},
+	}
+}

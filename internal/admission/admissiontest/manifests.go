@@ -1,0 +1,98 @@
+package admissiontest
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/nodeagentset/nodeagentset/api/v1alpha1"
+)
+
+// BaseName is the name of the set ValidSet returns.
+const BaseName = "node-agent"
+
+// ValidSet returns a minimal valid manifest as a user would write it: no update strategy, no revision history
+// limit, no restart policy. Every case starts from it.
+func ValidSet() *v1alpha1.NodeAgentSet {
+	return &v1alpha1.NodeAgentSet{
+		ObjectMeta: metav1.ObjectMeta{Name: BaseName},
+		Spec: v1alpha1.NodeAgentSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": BaseName}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": BaseName}},
+				Spec: corev1.PodSpec{
+					Containers: []corev1.Container{{Name: "agent", Image: "registry.example.com/node-agent:1.0"}},
+				},
+			},
+		},
+	}
+}
+
+// Case is one manifest: ValidSet changed by Mutate.
+type Case struct {
+	Name   string
+	Mutate func(set *v1alpha1.NodeAgentSet)
+}
+
+// Manifest returns the case's manifest, a fresh copy each time.
+func (c Case) Manifest() *v1alpha1.NodeAgentSet {
+	set := ValidSet()
+	if c.Mutate != nil {
+		c.Mutate(set)
+	}
+	return set
+}
+
+// BadCase is a manifest that must be rejected.
+type BadCase struct {
+	Case
+	// Want is the one error Validate returns for the defaulted manifest, as field.Error.Error() prints it.
+	Want string
+	// SchemaWant, when set, is the error the apiserver returns instead: the CRD's OpenAPI or CEL validation also
+	// covers this rule, and the apiserver checks the schema before it calls the validating webhook.
+	SchemaWant string
+}
+
+// APIWant is the error text a client sees inside the apiserver's "is invalid" message.
+func (c BadCase) APIWant() string {
+	if c.SchemaWant != "" {
+		return c.SchemaWant
+	}
+	return c.Want
+}
+
+// GoodCase is a manifest that must be accepted.
+type GoodCase struct {
+	Case
+	// WantStrategy, WantRevisionHistoryLimit: the update strategy and revision history limit after defaulting.
+	WantStrategy             v1alpha1.NodeAgentSetUpdateStrategy
+	WantRevisionHistoryLimit int32
+	// WantWarnings are the admission warnings, in order.
+	WantWarnings []string
+}
+
+// Helpers that keep the tables short.
+
+func intBound(v int32) *intstr.IntOrString { return ptr.To(intstr.FromInt32(v)) }
+
+func percentBound(s string) *intstr.IntOrString { return ptr.To(intstr.FromString(s)) }
+
+func rollingUpdate(maxUnavailable, maxSurge *intstr.IntOrString) v1alpha1.NodeAgentSetUpdateStrategy {
+	return v1alpha1.NodeAgentSetUpdateStrategy{
+		Type:          v1alpha1.RollingUpdateStrategyType,
+		RollingUpdate: &v1alpha1.RollingUpdateNodeAgentSet{MaxUnavailable: maxUnavailable, MaxSurge: maxSurge},
+	}
+}
+
+func podSpec(set *v1alpha1.NodeAgentSet) *corev1.PodSpec { return &set.Spec.Template.Spec }
+
+func requiredNodeAffinity(terms ...corev1.NodeSelectorTerm) *corev1.Affinity {
+	return &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: terms},
+	}}
+}
+
+func nodeLabelTerm(key string, op corev1.NodeSelectorOperator, values ...string) corev1.NodeSelectorTerm {
+	return corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: key, Operator: op, Values: values}}}
+}

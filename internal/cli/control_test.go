@@ -1,0 +1,82 @@
+package cli_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/internal/cli"
+)
+
+var _ = Describe("rollout pause, resume and restart", func() {
+	var ns string
+	BeforeEach(func(ctx SpecContext) {
+		ns = newNamespace(ctx)
+	})
+
+	paused := func(set *v1alpha1.NodeAgentSet) bool {
+		ru := set.Spec.UpdateStrategy.RollingUpdate
+		return ru != nil && ru.Paused
+	}
+
+	It("pauses and resumes, and says when there is nothing to do", func(ctx SpecContext) {
+		set := create(ctx, exampleSet(ns, "agent"))
+
+		out, err := kubectlNas(ctx, ns, "rollout", "pause", "agent")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(Equal("nodeagentset.apps.nodeagentset.io/agent paused\n"))
+		Expect(paused(get(ctx, set))).To(BeTrue())
+		// Pausing keeps the rest of the strategy.
+		Expect(get(ctx, set).Spec.UpdateStrategy.RollingUpdate.MaxUnavailable).To(Equal(set.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable))
+
+		_, err = kubectlNas(ctx, ns, "rollout", "pause", "agent")
+		Expect(cli.FormatError(err)).To(Equal(`error: nodeagentsets.apps.nodeagentset.io "agent" is already paused`))
+
+		out, err = kubectlNas(ctx, ns, "rollout", "resume", "agent")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(Equal("nodeagentset.apps.nodeagentset.io/agent resumed\n"))
+		Expect(paused(get(ctx, set))).To(BeFalse())
+
+		_, err = kubectlNas(ctx, ns, "rollout", "resume", "agent")
+		Expect(cli.FormatError(err)).To(Equal(`error: nodeagentsets.apps.nodeagentset.io "agent" is not paused`))
+	})
+
+	It("refuses to pause an OnDelete set", func(ctx SpecContext) {
+		set := exampleSet(ns, "agent")
+		set.Spec.UpdateStrategy = v1alpha1.NodeAgentSetUpdateStrategy{Type: v1alpha1.OnDeleteStrategyType}
+		set = create(ctx, set)
+		_, err := kubectlNas(ctx, ns, "rollout", "pause", "agent")
+		Expect(err).To(MatchError(ContainSubstring("cannot be paused: spec.updateStrategy.type is OnDelete")))
+		Expect(paused(get(ctx, set))).To(BeFalse())
+	})
+
+	It("restarts by stamping the pod template", func(ctx SpecContext) {
+		set := create(ctx, exampleSet(ns, "agent"))
+		out, err := kubectlNas(ctx, ns, "rollout", "restart", "agent")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(Equal("nodeagentset.apps.nodeagentset.io/agent restarted\n"))
+
+		after := get(ctx, set)
+		stamp := after.Spec.Template.Annotations[v1alpha1.RestartedAtAnnotation]
+		_, err = time.Parse(time.RFC3339, stamp)
+		Expect(err).NotTo(HaveOccurred(), "restartedAt %q", stamp)
+		Expect(after.Generation).To(Equal(set.Generation + 1))
+	})
+
+	It("refuses to restart a paused set", func(ctx SpecContext) {
+		set := exampleSet(ns, "agent")
+		set.Spec.UpdateStrategy.RollingUpdate.Paused = true
+		create(ctx, set)
+		_, err := kubectlNas(ctx, ns, "rollout", "restart", "agent")
+		Expect(err).To(MatchError(ContainSubstring("can't restart paused")))
+	})
+
+	for _, verb := range []string{"pause", "resume", "restart"} {
+		It("fails with NotFound for a missing set: "+verb, func(ctx SpecContext) {
+			_, err := kubectlNas(ctx, ns, "rollout", verb, "missing")
+			Expect(cli.FormatError(err)).To(Equal(`Error from server (NotFound): nodeagentsets.apps.nodeagentset.io "missing" not found`))
+		})
+	}
+})

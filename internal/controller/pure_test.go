@@ -1,0 +1,132 @@
+package controller
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	testingclock "k8s.io/utils/clock/testing"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+)
+
+func TestExpectations(t *testing.T) {
+	clk := testingclock.NewFakeClock(time.Unix(1000, 0))
+	set := types.NamespacedName{Namespace: "ns", Name: "agent"}
+	tests := []struct {
+		name string
+		act  func(e *expectations)
+		want bool
+	}{
+		{name: "nothing issued is satisfied", act: func(*expectations) {}, want: true},
+		{name: "a create not yet seen is pending", act: func(e *expectations) { e.ExpectCreate(set, "n1") }, want: false},
+		{name: "a seen create is satisfied", act: func(e *expectations) {
+			e.ExpectCreate(set, "n1")
+			e.CreateObserved(set, "n1")
+		}, want: true},
+		{name: "two creates on a node need two observations", act: func(e *expectations) {
+			e.ExpectCreate(set, "n1")
+			e.ExpectCreate(set, "n1")
+			e.CreateObserved(set, "n1")
+		}, want: false},
+		{name: "an observation for another node does not count", act: func(e *expectations) {
+			e.ExpectCreate(set, "n1")
+			e.CreateObserved(set, "n2")
+		}, want: false},
+		{name: "a delete not yet seen is pending", act: func(e *expectations) { e.ExpectDelete(set, "uid-1") }, want: false},
+		{name: "a seen delete is satisfied", act: func(e *expectations) {
+			e.ExpectDelete(set, "uid-1")
+			e.DeleteObserved(set, "uid-1")
+		}, want: true},
+		{name: "pending writes expire after the timeout", act: func(e *expectations) {
+			e.ExpectCreate(set, "n1")
+			clk.Step(expectationsTimeout + time.Second)
+		}, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newExpectations(clk)
+			tt.act(e)
+			if got := e.Satisfied(set); got != tt.want {
+				t.Errorf("Satisfied = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestClaimObjects(t *testing.T) {
+	set := &v1alpha1.NodeAgentSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "ns", UID: "set-uid"}}
+	ours := *metav1.NewControllerRef(set, v1alpha1.GroupVersion.WithKind("NodeAgentSet"))
+	theirs := ours
+	theirs.UID = "other-uid"
+	pod := func(name string, lbls map[string]string, refs ...metav1.OwnerReference) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: lbls, OwnerReferences: refs}}
+	}
+	match := map[string]string{"app": "agent"}
+	other := map[string]string{"app": "other"}
+	deleting := pod("orphan-deleting", match)
+	deleting.DeletionTimestamp = &metav1.Time{Time: time.Unix(1, 0)}
+	c := claimObjects(set, labels.SelectorFromSet(match), []*corev1.Pod{
+		pod("owned", match, ours),
+		pod("orphan", match),
+		pod("orphan-other-labels", other),
+		pod("owned-stopped-matching", other, ours),
+		pod("someone-elses", match, theirs),
+		deleting,
+	})
+	names := func(pods []*corev1.Pod) []string {
+		var out []string
+		for _, p := range pods {
+			out = append(out, p.Name)
+		}
+		return out
+	}
+	if got := names(c.owned); len(got) != 1 || got[0] != "owned" {
+		t.Errorf("owned = %v", got)
+	}
+	if got := names(c.adopt); len(got) != 1 || got[0] != "orphan" {
+		t.Errorf("adopt = %v", got)
+	}
+	if got := names(c.release); len(got) != 1 || got[0] != "owned-stopped-matching" {
+		t.Errorf("release = %v", got)
+	}
+
+	set.DeletionTimestamp = &metav1.Time{Time: time.Unix(1, 0)}
+	c = claimObjects(set, labels.SelectorFromSet(match), []*corev1.Pod{pod("orphan", match), pod("owned-stopped-matching", other, ours)})
+	if len(c.adopt) != 0 || len(c.release) != 0 {
+		t.Errorf("a set being deleted adopts %v and releases %v, want neither", names(c.adopt), names(c.release))
+	}
+}
+
+func TestMergeConditionsKeepsForeignConditionsAndTransitionTimes(t *testing.T) {
+	old := metav1.NewTime(time.Unix(100, 0))
+	now := metav1.NewTime(time.Unix(200, 0))
+	stored := []metav1.Condition{
+		{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "RolloutComplete", LastTransitionTime: old},
+		{Type: "example.com/Audited", Status: metav1.ConditionTrue, Reason: "Checked", LastTransitionTime: old},
+	}
+	planned := []metav1.Condition{
+		{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "RolloutComplete", Message: "3 of 3", LastTransitionTime: now},
+		{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionFalse, Reason: "NotStalled", LastTransitionTime: now},
+	}
+	merged := mergeConditions(stored, planned)
+	byType := map[string]metav1.Condition{}
+	for _, c := range merged {
+		byType[c.Type] = c
+	}
+	if c := byType[v1alpha1.ConditionReady]; !c.LastTransitionTime.Equal(&old) || c.Message != "3 of 3" {
+		t.Errorf("Ready = %+v: want the old transition time and the new message", c)
+	}
+	if _, ok := byType["example.com/Audited"]; !ok {
+		t.Error("a condition another writer added was dropped")
+	}
+	if c := byType[v1alpha1.ConditionStalled]; !c.LastTransitionTime.Equal(&now) {
+		t.Errorf("Stalled = %+v: a new condition takes the planned time", c)
+	}
+	if stored[0].Message != "" {
+		t.Error("mergeConditions modified its input")
+	}
+}

@@ -1,0 +1,298 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/internal/planner"
+)
+
+// defaultBurstReplicas caps the pod creates and deletes of one reconcile, as upstream's burstReplicas: a set that
+// appears on 5000 nodes is filled over several passes instead of one 5000-write burst.
+const defaultBurstReplicas = 250
+
+// Options tune a NodeAgentSetReconciler.
+type Options struct {
+	// Clock is the time source; nil means the real clock. Tests inject a fake one.
+	Clock clock.WithTicker
+	// BurstReplicas caps pod creates and deletes per reconcile; 0 means 250.
+	BurstReplicas int
+	// Workers is how many sets are reconciled in parallel; 0 means 2 (as kube-controller-manager's
+	// --concurrent-daemonset-syncs).
+	Workers int
+	// PodWriter replaces the client for pod creates and deletes; nil means the manager's client.
+	PodWriter PodWriter
+}
+
+// NodeAgentSetReconciler reconciles NodeAgentSets: one pod per eligible node, rolled out by revision.
+type NodeAgentSetReconciler struct {
+	client        client.Client
+	apiReader     client.Reader
+	recorder      recorder.EventRecorder
+	clock         clock.WithTicker
+	pods          PodWriter
+	burstReplicas int
+	workers       int
+
+	expectations *expectations
+	backoff      *failedPodBackoff
+
+	// createFailures remembers the last refused create per set for the Stalled condition.
+	mu             sync.Mutex
+	createFailures map[types.NamespacedName]string
+	rollouts       *rolloutTracker
+}
+
+// NewNodeAgentSetReconciler builds a reconciler that reads from mgr's cache and writes through mgr's client.
+func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReconciler {
+	c := opts.Clock
+	if c == nil {
+		c = clock.RealClock{}
+	}
+	writer := opts.PodWriter
+	if writer == nil {
+		writer = clientPodWriter{client: mgr.GetClient()}
+	}
+	burst := opts.BurstReplicas
+	if burst <= 0 {
+		burst = defaultBurstReplicas
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = defaultWorkers
+	}
+	return &NodeAgentSetReconciler{
+		client:         mgr.GetClient(),
+		apiReader:      mgr.GetAPIReader(),
+		recorder:       mgr.GetEventRecorder(controllerName + "-controller"),
+		clock:          c,
+		pods:           writer,
+		burstReplicas:  burst,
+		workers:        workers,
+		expectations:   newExpectations(c),
+		backoff:        newFailedPodBackoff(c),
+		createFailures: map[types.NamespacedName]string{},
+		rollouts:       newRolloutTracker(),
+	}
+}
+
+// +kubebuilder:rbac:groups=apps.nodeagentset.io,resources=nodeagentsets,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=apps.nodeagentset.io,resources=nodeagentsets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=apps.nodeagentset.io,resources=nodeagentsets/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;delete;patch
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one NodeAgentSet's pods, revisions and status in line with its spec and the cluster's nodes.
+func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	set := &v1alpha1.NodeAgentSet{}
+	if err := r.client.Get(ctx, req.NamespacedName, set); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forget(req.NamespacedName)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	if set.DeletionTimestamp != nil {
+		// The garbage collector removes the pods and revisions; nothing is created for a set on its way out.
+		return ctrl.Result{}, nil
+	}
+	selector, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
+	if err != nil || selector.Empty() {
+		// The webhook and the CRD schema keep such sets out; one that slipped in is left alone rather than made to
+		// select every pod in the namespace.
+		log.Info("ignoring set with an invalid or empty selector", "error", err)
+		return ctrl.Result{}, nil
+	}
+
+	var nodes corev1.NodeList
+	if err := r.client.List(ctx, &nodes); err != nil {
+		return ctrl.Result{}, err
+	}
+	pods, err := r.claimPods(ctx, set, selector)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	revs, err := r.claimRevisions(ctx, set, selector)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	update, collided, err := r.ensureUpdateRevision(ctx, set, revs)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if collided {
+		// collisionCount went up; the next pass hashes to a fresh name.
+		return ctrl.Result{Requeue: true}, nil
+	}
+	if !containsRevision(revs, update) {
+		revs = append(revs, update)
+	}
+
+	key := req.NamespacedName
+	snap := planner.Snapshot{
+		Set:                   set,
+		Nodes:                 sortedNodes(nodes.Items),
+		Pods:                  pods,
+		Revisions:             revs,
+		UpdateRevision:        update,
+		Now:                   r.clock.Now(),
+		Backoff:               r.backoff.viewFor(key),
+		ExpectationsSatisfied: r.expectations.Satisfied(key),
+		CreateFailure:         r.createFailure(key),
+	}
+	plan := planner.Decide(snap)
+
+	actErr := r.apply(ctx, set, update, plan)
+
+	if err := r.writeStatus(ctx, set, plan.Status); err != nil {
+		if apierrors.IsConflict(err) {
+			return ctrl.Result{Requeue: true}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	if err := r.pruneRevisions(ctx, set, revs, update, pods); err != nil {
+		log.Error(err, "pruning old revisions")
+	}
+	if actErr != nil {
+		return ctrl.Result{}, actErr
+	}
+	if !snap.ExpectationsSatisfied {
+		// Nothing was done this pass; the cache events that satisfy the expectations queue the set again, and this
+		// bounds the wait if one of them is lost.
+		return ctrl.Result{RequeueAfter: expectationsTimeout}, nil
+	}
+	r.backoff.GC()
+	return ctrl.Result{RequeueAfter: plan.RequeueAfter}, nil
+}
+
+func (r *NodeAgentSetReconciler) forget(key types.NamespacedName) {
+	r.expectations.Forget(key)
+	r.mu.Lock()
+	delete(r.createFailures, key)
+	r.mu.Unlock()
+	r.rollouts.forget(key)
+	forgetMetrics(key)
+}
+
+func (r *NodeAgentSetReconciler) createFailure(key types.NamespacedName) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.createFailures[key]
+}
+
+func (r *NodeAgentSetReconciler) setCreateFailure(key types.NamespacedName, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if msg == "" {
+		delete(r.createFailures, key)
+	} else {
+		r.createFailures[key] = msg
+	}
+}
+
+func sortedNodes(items []corev1.Node) []*corev1.Node {
+	nodes := make([]*corev1.Node, len(items))
+	for i := range items {
+		nodes[i] = &items[i]
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	return nodes
+}
+
+func containsRevision(revs []*appsv1.ControllerRevision, rev *appsv1.ControllerRevision) bool {
+	for _, r := range revs {
+		if r.Name == rev.Name {
+			return true
+		}
+	}
+	return false
+}
+
+// claimPods returns the set's pods after adopting matching orphans and releasing owned pods that stopped matching.
+func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.NodeAgentSet, selector labels.Selector) ([]*corev1.Pod, error) {
+	var owned corev1.PodList
+	if err := r.client.List(ctx, &owned, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
+		return nil, err
+	}
+	var matching corev1.PodList
+	if err := r.client.List(ctx, &matching, client.InNamespace(set.Namespace), client.MatchingLabelsSelector{Selector: selector}); err != nil {
+		return nil, err
+	}
+	candidates := make([]*corev1.Pod, 0, len(owned.Items)+len(matching.Items))
+	seen := make(map[types.UID]bool, len(owned.Items))
+	for i := range owned.Items {
+		candidates = append(candidates, &owned.Items[i])
+		seen[owned.Items[i].UID] = true
+	}
+	for i := range matching.Items {
+		if !seen[matching.Items[i].UID] {
+			candidates = append(candidates, &matching.Items[i])
+		}
+	}
+	c := claimObjects(set, selector, candidates)
+	if len(c.adopt) > 0 {
+		ok, err := r.stillLive(ctx, set)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			c.adopt = nil
+		}
+	}
+	result := c.owned
+	for _, pod := range c.adopt {
+		patch, err := adoptPatch(set, pod.UID)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.client.Patch(ctx, pod, patch); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return nil, fmt.Errorf("adopting pod %s: %w", pod.Name, err)
+		}
+		result = append(result, pod)
+	}
+	for _, pod := range c.release {
+		patch, err := releasePatch(set, pod.UID)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.client.Patch(ctx, pod, patch); err != nil && !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("releasing pod %s: %w", pod.Name, err)
+		}
+	}
+	return result, nil
+}
+
+// stillLive re-reads the set from the API server: adopting on behalf of a set that is being deleted would hand the
+// orphans to the garbage collector.
+func (r *NodeAgentSetReconciler) stillLive(ctx context.Context, set *v1alpha1.NodeAgentSet) (bool, error) {
+	fresh := &v1alpha1.NodeAgentSet{}
+	if err := r.apiReader.Get(ctx, client.ObjectKeyFromObject(set), fresh); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return fresh.UID == set.UID && fresh.DeletionTimestamp == nil, nil
+}

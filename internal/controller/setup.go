@@ -1,0 +1,277 @@
+package controller
+
+import (
+	"context"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/internal/placement"
+)
+
+// Cache indexes. They keep a reconcile's work proportional to its own set: pods and revisions are found by owner,
+// and the pods on a node by node, without scanning the cluster's objects.
+const (
+	ownerIndex     = "nodeagentset.io/controller-uid"
+	podNodeIndex   = "nodeagentset.io/target-node"
+	defaultWorkers = 2
+	controllerName = "nodeagentset"
+	setKind        = "NodeAgentSet"
+)
+
+// CacheOptions are the manager cache settings the reconciler expects: managedFields are dropped from every cached
+// object (the controller never reads them, and at thousands of pods they are most of the memory).
+func CacheOptions() cache.Options {
+	return cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+}
+
+// controllerUID returns the UID of obj's controlling NodeAgentSet, if it has one.
+func controllerUID(obj client.Object) (types.UID, bool) {
+	ref := metav1.GetControllerOfNoCopy(obj)
+	if ref == nil || ref.Kind != setKind || ref.APIVersion != v1alpha1.GroupVersion.String() {
+		return "", false
+	}
+	return ref.UID, true
+}
+
+func indexByController(obj client.Object) []string {
+	if uid, ok := controllerUID(obj); ok {
+		return []string{string(uid)}
+	}
+	return nil
+}
+
+func indexPodByTargetNode(obj client.Object) []string {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return nil
+	}
+	if node, err := placement.TargetNodeName(pod); err == nil {
+		return []string{node}
+	}
+	return nil
+}
+
+// SetupWithManager registers the indexes, the watches and the reconciler with mgr.
+func (r *NodeAgentSetReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	ctx := context.Background()
+	indexer := mgr.GetFieldIndexer()
+	if err := indexer.IndexField(ctx, &corev1.Pod{}, ownerIndex, indexByController); err != nil {
+		return err
+	}
+	if err := indexer.IndexField(ctx, &corev1.Pod{}, podNodeIndex, indexPodByTargetNode); err != nil {
+		return err
+	}
+	if err := indexer.IndexField(ctx, &appsv1.ControllerRevision{}, ownerIndex, indexByController); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(controllerName).
+		For(&v1alpha1.NodeAgentSet{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
+		Watches(&corev1.Pod{}, &podEventHandler{r: r}).
+		Watches(&corev1.Node{}, &nodeEventHandler{r: r}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.workers}).
+		Complete(r)
+}
+
+type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+
+func enqueue(q queue, namespace, name string) {
+	q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace, Name: name}})
+}
+
+// setForPod finds the NodeAgentSet that controls pod in the cache.
+func (r *NodeAgentSetReconciler) setForPod(ctx context.Context, pod *corev1.Pod) *v1alpha1.NodeAgentSet {
+	uid, ok := controllerUID(pod)
+	if !ok {
+		return nil
+	}
+	ref := metav1.GetControllerOfNoCopy(pod)
+	set := &v1alpha1.NodeAgentSet{}
+	if err := r.client.Get(ctx, types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}, set); err != nil {
+		return nil
+	}
+	if set.UID != uid {
+		return nil
+	}
+	return set
+}
+
+// enqueueSetsSelecting queues every set in pod's namespace whose selector matches pod: an orphan may be adopted.
+func (r *NodeAgentSetReconciler) enqueueSetsSelecting(ctx context.Context, pod *corev1.Pod, q queue) {
+	var sets v1alpha1.NodeAgentSetList
+	if err := r.client.List(ctx, &sets, client.InNamespace(pod.Namespace)); err != nil {
+		return
+	}
+	for i := range sets.Items {
+		sel, err := metav1.LabelSelectorAsSelector(sets.Items[i].Spec.Selector)
+		if err != nil || sel.Empty() {
+			continue
+		}
+		if sel.Matches(labels.Set(pod.Labels)) {
+			enqueue(q, sets.Items[i].Namespace, sets.Items[i].Name)
+		}
+	}
+}
+
+// podEventHandler lowers expectations as the controller's own writes show up, and queues the sets a pod change
+// affects: its owner, or for an orphan every set that may adopt it.
+type podEventHandler struct{ r *NodeAgentSetReconciler }
+
+var _ handler.EventHandler = &podEventHandler{}
+
+func (h *podEventHandler) Create(ctx context.Context, e event.CreateEvent, q queue) {
+	pod, ok := e.Object.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	if pod.DeletionTimestamp != nil {
+		// Seen for the first time already terminating (a restart of the controller): only a deletion to observe.
+		h.Delete(ctx, event.DeleteEvent{Object: pod}, q)
+		return
+	}
+	if set := h.r.setForPod(ctx, pod); set != nil {
+		if node, err := placement.TargetNodeName(pod); err == nil {
+			h.r.expectations.CreateObserved(client.ObjectKeyFromObject(set), node)
+		}
+		enqueue(q, set.Namespace, set.Name)
+		return
+	}
+	if metav1.GetControllerOfNoCopy(pod) == nil {
+		h.r.enqueueSetsSelecting(ctx, pod, q)
+	}
+}
+
+func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q queue) {
+	oldPod, ok1 := e.ObjectOld.(*corev1.Pod)
+	newPod, ok2 := e.ObjectNew.(*corev1.Pod)
+	if !ok1 || !ok2 || oldPod.ResourceVersion == newPod.ResourceVersion {
+		return
+	}
+	if newPod.DeletionTimestamp != nil && oldPod.DeletionTimestamp == nil {
+		// A graceful delete shows up as an update first; that is when the controller's delete is observed.
+		if set := h.r.setForPod(ctx, newPod); set != nil {
+			h.r.expectations.DeleteObserved(client.ObjectKeyFromObject(set), newPod.UID)
+		}
+	}
+	oldUID, oldOwned := controllerUID(oldPod)
+	newUID, newOwned := controllerUID(newPod)
+	if oldOwned && (!newOwned || oldUID != newUID) {
+		if ref := metav1.GetControllerOfNoCopy(oldPod); ref != nil {
+			enqueue(q, oldPod.Namespace, ref.Name)
+		}
+	}
+	if newOwned {
+		if ref := metav1.GetControllerOfNoCopy(newPod); ref != nil {
+			enqueue(q, newPod.Namespace, ref.Name)
+		}
+		return
+	}
+	if metav1.GetControllerOfNoCopy(newPod) == nil &&
+		(!equality.Semantic.DeepEqual(oldPod.Labels, newPod.Labels) || oldOwned) {
+		h.r.enqueueSetsSelecting(ctx, newPod, q)
+	}
+}
+
+func (h *podEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q queue) {
+	pod, ok := e.Object.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	ref := metav1.GetControllerOfNoCopy(pod)
+	if _, owned := controllerUID(pod); !owned || ref == nil {
+		return
+	}
+	key := types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}
+	h.r.expectations.DeleteObserved(key, pod.UID)
+	enqueue(q, key.Namespace, key.Name)
+}
+
+func (h *podEventHandler) Generic(context.Context, event.GenericEvent, queue) {}
+
+// nodeEventHandler queues only the sets a node change can affect: those that should (or should no longer) run on
+// the node, and on removal those with pods on it.
+type nodeEventHandler struct{ r *NodeAgentSetReconciler }
+
+var _ handler.EventHandler = &nodeEventHandler{}
+
+func (h *nodeEventHandler) forEachSet(ctx context.Context, fn func(*v1alpha1.NodeAgentSet)) {
+	var sets v1alpha1.NodeAgentSetList
+	if err := h.r.client.List(ctx, &sets); err != nil {
+		return
+	}
+	for i := range sets.Items {
+		fn(&sets.Items[i])
+	}
+}
+
+func (h *nodeEventHandler) Create(ctx context.Context, e event.CreateEvent, q queue) {
+	node, ok := e.Object.(*corev1.Node)
+	if !ok {
+		return
+	}
+	h.forEachSet(ctx, func(set *v1alpha1.NodeAgentSet) {
+		if shouldRun, _ := placement.NodeShouldRunPod(node, set); shouldRun {
+			enqueue(q, set.Namespace, set.Name)
+		}
+	})
+}
+
+// schedulingFieldsEqual reports whether two versions of a node look the same to placement: heartbeats and other
+// status churn, the bulk of node updates, are ignored.
+func schedulingFieldsEqual(a, b *corev1.Node) bool {
+	return equality.Semantic.DeepEqual(a.Labels, b.Labels) &&
+		equality.Semantic.DeepEqual(a.Spec.Taints, b.Spec.Taints) &&
+		a.Spec.Unschedulable == b.Spec.Unschedulable
+}
+
+func (h *nodeEventHandler) Update(ctx context.Context, e event.UpdateEvent, q queue) {
+	oldNode, ok1 := e.ObjectOld.(*corev1.Node)
+	newNode, ok2 := e.ObjectNew.(*corev1.Node)
+	if !ok1 || !ok2 || schedulingFieldsEqual(oldNode, newNode) {
+		return
+	}
+	h.forEachSet(ctx, func(set *v1alpha1.NodeAgentSet) {
+		oldRun, oldContinue := placement.NodeShouldRunPod(oldNode, set)
+		newRun, newContinue := placement.NodeShouldRunPod(newNode, set)
+		if oldRun != newRun || oldContinue != newContinue {
+			enqueue(q, set.Namespace, set.Name)
+		}
+	})
+}
+
+func (h *nodeEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q queue) {
+	node, ok := e.Object.(*corev1.Node)
+	if !ok {
+		return
+	}
+	var pods corev1.PodList
+	if err := h.r.client.List(ctx, &pods, client.MatchingFields{podNodeIndex: node.Name}); err != nil {
+		return
+	}
+	for i := range pods.Items {
+		if ref := metav1.GetControllerOfNoCopy(&pods.Items[i]); ref != nil {
+			if _, owned := controllerUID(&pods.Items[i]); owned {
+				enqueue(q, pods.Items[i].Namespace, ref.Name)
+			}
+		}
+	}
+}
+
+func (h *nodeEventHandler) Generic(context.Context, event.GenericEvent, queue) {}

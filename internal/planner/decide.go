@@ -1,0 +1,318 @@
+package planner
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/internal/placement"
+)
+
+// Decide plans one reconcile of a NodeAgentSet: it groups the set's pods by node, decides per node which pod to
+// create or delete (the DaemonSet controller's manage step), adds the rolling update's replacements, and rebuilds
+// the status with its conditions. It is deterministic: nodes are handled in name order and the pods of a node
+// oldest first, so the same snapshot always gives the same plan. The snapshot is not modified.
+//
+// (The function cannot be called Plan: Go does not allow a function and a type of the same name in one package.)
+func Decide(s Snapshot) Plan {
+	d := newDecision(s)
+	d.manage()
+	d.rollingUpdate()
+
+	plan := Plan{
+		Status:       d.status(),
+		RequeueAfter: d.requeueAfter(),
+	}
+	if s.ExpectationsSatisfied && s.Set.DeletionTimestamp == nil {
+		plan.Creates = d.sortedCreates()
+		plan.Deletes = d.sortedDeletes()
+		plan.BackoffNext = d.sortedBackoffNext()
+	}
+	return plan
+}
+
+// nodeState is one node with the set's pods that target it.
+type nodeState struct {
+	node *corev1.Node
+	// shouldRun: the node should get a pod if it has none. shouldContinueRunning: a pod already there may stay.
+	shouldRun, shouldContinueRunning bool
+	// pods target the node, oldest first; terminating pods included, terminal pods that are being deleted are not.
+	pods []*corev1.Pod
+	// failedInBackoff is set when a failed pod on the node waits for its backoff before it is replaced.
+	failedInBackoff bool
+}
+
+func (n *nodeState) name() string { return n.node.Name }
+
+// decision holds one planning pass: the inputs in the order they are visited and the actions gathered so far.
+type decision struct {
+	snap     Snapshot
+	set      *v1alpha1.NodeAgentSet
+	now      time.Time
+	hash     string // the update revision's controller-revision-hash
+	backoff  BackoffView
+	nodes    []*nodeState // sorted by node name
+	desired  int          // nodes with shouldRun
+	strategy strategy
+
+	creates      map[string]CreateReason
+	deletes      map[string]PodDeletion // by namespace/name
+	backoffNext  map[string]bool
+	backoffWaits []time.Duration
+}
+
+func newDecision(s Snapshot) *decision {
+	d := &decision{
+		snap:        s,
+		set:         s.Set,
+		now:         s.Now,
+		hash:        revisionHash(s.UpdateRevision),
+		backoff:     s.Backoff,
+		creates:     map[string]CreateReason{},
+		deletes:     map[string]PodDeletion{},
+		backoffNext: map[string]bool{},
+	}
+	if d.backoff == nil {
+		d.backoff = NoBackoff{}
+	}
+
+	filter := placement.NewNodeFilter(s.Set)
+	byName := make(map[string]*nodeState, len(s.Nodes))
+	for _, node := range s.Nodes {
+		if node == nil || byName[node.Name] != nil {
+			continue
+		}
+		run, stay := filter.ShouldRun(node)
+		st := &nodeState{node: node, shouldRun: run, shouldContinueRunning: stay}
+		byName[node.Name] = st
+		d.nodes = append(d.nodes, st)
+		if run {
+			d.desired++
+		}
+	}
+	sort.Slice(d.nodes, func(i, j int) bool { return d.nodes[i].name() < d.nodes[j].name() })
+
+	for _, pod := range sortedPods(s.Pods) {
+		if isTerminal(pod) && isTerminating(pod) {
+			// The kubelet or the pod garbage collector finishes these; nothing is left for the controller to do, and
+			// they must not hold back the replacement.
+			continue
+		}
+		nodeName, err := placement.TargetNodeName(pod)
+		if err != nil {
+			// Not a pod this controller placed (no node pin); the DaemonSet controller ignores such pods too.
+			continue
+		}
+		st := byName[nodeName]
+		if st == nil {
+			if !isTerminating(pod) {
+				d.delete(pod, DeleteNodeGone, fmt.Sprintf("pod %s/%s targets node %s, which no longer exists",
+					pod.Namespace, pod.Name, nodeName))
+			}
+			continue
+		}
+		st.pods = append(st.pods, pod)
+	}
+
+	d.strategy = resolveStrategy(s.Set, d.desired)
+	return d
+}
+
+// manage is the per-node step: every node that should run the set's pod gets one, failed and succeeded pods are
+// replaced (failed ones after the node's backoff), duplicates go, and pods on nodes that may no longer run them go.
+func (d *decision) manage() {
+	for _, st := range d.nodes {
+		if !st.shouldContinueRunning {
+			for _, pod := range st.pods {
+				if !isTerminating(pod) {
+					d.delete(pod, DeleteIneligible, fmt.Sprintf("node %s no longer matches the set's node selector, "+
+						"affinity or tolerations; deleting pod %s/%s", st.name(), pod.Namespace, pod.Name))
+				}
+			}
+			continue
+		}
+
+		if st.shouldRun && d.needsPod(st) {
+			d.create(st.name(), CreateMissing)
+		}
+
+		var running []*corev1.Pod
+		for _, pod := range st.pods {
+			if isTerminating(pod) {
+				continue
+			}
+			switch pod.Status.Phase {
+			case corev1.PodFailed:
+				if waiting, left := d.backoff.InBackoff(st.name(), d.now); waiting {
+					// The kubelet keeps rejecting or killing this pod; recreating it at once would loop hot.
+					st.failedInBackoff = true
+					d.backoffWaits = append(d.backoffWaits, left)
+					continue
+				}
+				d.backoffNext[st.name()] = true
+				d.delete(pod, DeleteFailed, fmt.Sprintf("found failed pod %s/%s on node %s, will try to kill it",
+					pod.Namespace, pod.Name, st.name()))
+			case corev1.PodSucceeded:
+				d.delete(pod, DeleteSucceeded, fmt.Sprintf("found succeeded pod %s/%s on node %s, will try to delete it",
+					pod.Namespace, pod.Name, st.name()))
+			default:
+				running = append(running, pod)
+			}
+		}
+
+		if !d.strategy.allowsSurge {
+			// One pod per node: the oldest stays.
+			for _, pod := range after(running, 1) {
+				d.delete(pod, DeleteDuplicate, fmt.Sprintf("node %s runs more than one pod of the set; deleting pod %s/%s "+
+					"and keeping the oldest", st.name(), pod.Namespace, pod.Name))
+			}
+			continue
+		}
+
+		// With surge a node may run two pods, the oldest of the update revision beside the oldest of an older one.
+		var oldestNew, oldestOld *corev1.Pod
+		for _, pod := range running {
+			switch {
+			case d.isUpdated(pod) && oldestNew == nil:
+				oldestNew = pod
+			case !d.isUpdated(pod) && oldestOld == nil:
+				oldestOld = pod
+			default:
+				d.delete(pod, DeleteDuplicate, fmt.Sprintf("node %s runs more than one pod of the same revision; "+
+					"deleting pod %s/%s and keeping the oldest", st.name(), pod.Namespace, pod.Name))
+			}
+		}
+		if oldestNew != nil && oldestOld != nil {
+			switch {
+			case !placement.IsPodReady(oldestOld):
+				d.delete(oldestOld, DeleteSurgeReplaced, fmt.Sprintf("old pod %s/%s on node %s is not ready and pod %s "+
+					"of the update revision runs beside it", oldestOld.Namespace, oldestOld.Name, st.name(), oldestNew.Name))
+			case d.isAvailable(oldestNew):
+				d.delete(oldestOld, DeleteSurgeReplaced, fmt.Sprintf("pod %s of the update revision is available on "+
+					"node %s; deleting old pod %s/%s", oldestNew.Name, st.name(), oldestOld.Namespace, oldestOld.Name))
+			}
+		}
+	}
+}
+
+// needsPod reports whether a node that should run the set's pod needs a new one. Without surge any pod blocks a
+// create, a terminating one too, so a node never runs two pods at once; a failed pod is deleted first (after its
+// backoff) and replaced on a later pass. With surge one terminating pod does not block: the replacement starts while
+// the old pod shuts down, as the upstream controller does when surging, and the node holds at most two pods. A
+// failed pod still blocks, so the node's backoff governs how often it is replaced.
+func (d *decision) needsPod(st *nodeState) bool {
+	if len(st.pods) == 0 {
+		return true
+	}
+	return d.strategy.allowsSurge && len(st.pods) == 1 && isTerminating(st.pods[0])
+}
+
+func (d *decision) create(nodeName string, reason CreateReason) {
+	if _, ok := d.creates[nodeName]; !ok {
+		d.creates[nodeName] = reason
+	}
+}
+
+// delete records a deletion; a pod already on the list keeps its first reason.
+func (d *decision) delete(pod *corev1.Pod, reason DeleteReason, message string) {
+	key := podKey(pod)
+	if _, ok := d.deletes[key]; !ok {
+		d.deletes[key] = PodDeletion{Pod: pod, Reason: reason, Message: message}
+	}
+}
+
+func (d *decision) sortedCreates() []PodCreation {
+	out := make([]PodCreation, 0, len(d.creates))
+	for node, reason := range d.creates {
+		out = append(out, PodCreation{NodeName: node, Reason: reason})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].NodeName < out[j].NodeName })
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func (d *decision) sortedDeletes() []PodDeletion {
+	keys := make([]string, 0, len(d.deletes))
+	for k := range d.deletes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []PodDeletion
+	for _, k := range keys {
+		out = append(out, d.deletes[k])
+	}
+	return out
+}
+
+func (d *decision) sortedBackoffNext() []string {
+	var out []string
+	for node := range d.backoffNext {
+		out = append(out, node)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (d *decision) isUpdated(pod *corev1.Pod) bool {
+	return d.hash != "" && pod.Labels[v1alpha1.ControllerRevisionHashLabel] == d.hash
+}
+
+func (d *decision) isAvailable(pod *corev1.Pod) bool {
+	return placement.IsPodAvailable(pod, d.set.Spec.MinReadySeconds, d.now)
+}
+
+func revisionHash(rev *appsv1.ControllerRevision) string {
+	if rev == nil {
+		return ""
+	}
+	return rev.Labels[v1alpha1.ControllerRevisionHashLabel]
+}
+
+func isTerminating(pod *corev1.Pod) bool { return pod.DeletionTimestamp != nil }
+
+func isTerminal(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded
+}
+
+// isLive: the pod is neither terminating nor finished; it runs or is on its way to running.
+func isLive(pod *corev1.Pod) bool { return !isTerminating(pod) && !isTerminal(pod) }
+
+func podKey(pod *corev1.Pod) string { return pod.Namespace + "/" + pod.Name }
+
+func after(pods []*corev1.Pod, n int) []*corev1.Pod {
+	if len(pods) <= n {
+		return nil
+	}
+	return pods[n:]
+}
+
+// sortedPods orders pods oldest first, as the DaemonSet controller does when it picks the pod a node keeps: bound
+// pods before pending ones (a pod the scheduler placed is the one that runs), then by creation time, then by name.
+func sortedPods(pods []*corev1.Pod) []*corev1.Pod {
+	out := make([]*corev1.Pod, 0, len(pods))
+	for _, p := range pods {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if (a.Spec.NodeName != "") != (b.Spec.NodeName != "") {
+			return a.Spec.NodeName != ""
+		}
+		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+			return a.CreationTimestamp.Before(&b.CreationTimestamp)
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	return out
+}

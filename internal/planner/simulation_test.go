@@ -1,0 +1,640 @@
+package planner
+
+// The sequence simulation runs the planner as the controller would, against an in-memory cluster: a fake API server
+// that names, creates and deletes pods, a fake scheduler and kubelet that bind pods, start them and make them ready
+// after random delays, terminating pods that vanish after a random grace period, and an informer cache that lags
+// behind the cluster by a few steps. Every step does one thing chosen at random (the controller reconciles, or one
+// due scheduler/kubelet event happens) while time moves on, and after every step the rollout bounds are checked on
+// the cluster's true state:
+//
+//   - Without surge a node never holds more than one pod, terminating ones included: the controller only creates
+//     on a node whose pod is gone from its cache, and its expectations keep it from acting on a cache that has not
+//     yet seen its own creates and deletes.
+//   - Without surge the eligible nodes lacking a live (not terminating) available pod never exceed maxUnavailable,
+//     or the number that already lacked one when the rollout started (a template change mid-rollout).
+//   - With surge a node holds at most two pods and at most one per revision, terminating ones included; every node
+//     keeps an available pod throughout, and at most maxSurge nodes run a new pod that is not yet available beside
+//     an old one.
+//   - With a partition P at most desired-P nodes have a new pod or have lost their old one.
+//   - While paused no pod of the update revision appears except on nodes that had no pod.
+//   - Every phase ends (rollout complete, or the partition reached) within a bounded number of steps, and the
+//     planner's status then says so.
+//
+// Pods never fail or lose readiness here by themselves, so every unavailability is the controller's doing and the
+// bounds are exact. Randomness comes from math/rand with fixed seeds: a failure is reproducible by its seed.
+
+import (
+	"fmt"
+	"math/rand"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/internal/placement"
+)
+
+// simPod is a pod in the fake cluster with the times of its next lifecycle events.
+type simPod struct {
+	pod                     *corev1.Pod
+	target                  string
+	bindAt, runAt, readyAt  time.Time
+	goneAt                  time.Time // set once deleted
+	bound, running, isReady bool
+}
+
+type sim struct {
+	t      *testing.T
+	rng    *rand.Rand
+	now    time.Time
+	set    *v1alpha1.NodeAgentSet
+	nodes  []*corev1.Node
+	pods   map[string]*simPod
+	podSeq int
+	revs   []*appsv1.ControllerRevision
+	update *appsv1.ControllerRevision
+	steps  int
+	maxLag int
+
+	// history holds the cluster's pods after every step; the cache shows one of the last few entries.
+	history   [][]*corev1.Pod
+	cacheSeen int
+
+	// Expectations: pods the controller created or deleted that its cache has not shown yet.
+	expectCreate map[string]bool
+	expectDelete map[string]bool
+
+	bounds bounds
+	log    []string
+}
+
+// bounds are the invariants checked after every step of the current phase.
+type bounds struct {
+	surge          bool
+	rollout        bool // a rollout is under way: availability bounds apply
+	maxUnavailable int
+	maxSurge       int
+	partition      int // 0: none
+	paused         bool
+	newNodes       map[string]bool // nodes added without a pod during a pause
+}
+
+func newSim(t *testing.T, seed int64, nodeCount int, opts ...setOpt) *sim {
+	s := &sim{
+		t:            t,
+		rng:          rand.New(rand.NewSource(seed)),
+		now:          t0,
+		set:          newSet(opts...),
+		pods:         map[string]*simPod{},
+		expectCreate: map[string]bool{},
+		expectDelete: map[string]bool{},
+		maxLag:       3,
+	}
+	s.set.Generation = 1
+	s.set.Status = v1alpha1.NodeAgentSetStatus{}
+	s.set.Spec.Template.Spec.Containers[0].Image = "agent:1"
+	s.newRevision()
+	for i := 1; i <= nodeCount; i++ {
+		s.nodes = append(s.nodes, node(fmt.Sprintf("n%02d", i)))
+	}
+	s.record()
+	return s
+}
+
+// newRevision makes a ControllerRevision for the set's current template and makes it the update revision.
+func (s *sim) newRevision() {
+	n := int64(len(s.revs) + 1)
+	hash := fmt.Sprintf("rev%d", n)
+	rev := &appsv1.ControllerRevision{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent-" + hash, Namespace: "ops",
+			Labels: map[string]string{v1alpha1.ControllerRevisionHashLabel: hash}},
+		Revision: n,
+	}
+	s.revs = append(s.revs, rev)
+	s.update = rev
+}
+
+// changeTemplate changes the pod template, as `kubectl nas set image` would.
+func (s *sim) changeTemplate(image string) {
+	s.set.Spec.Template.Spec.Containers[0].Image = image
+	s.set.Generation++
+	s.newRevision()
+	s.logf("template changed to %s (revision %s)", image, s.update.Name)
+}
+
+// changeStrategy edits spec.updateStrategy.rollingUpdate.
+func (s *sim) changeStrategy(f func(ru *v1alpha1.RollingUpdateNodeAgentSet)) {
+	f(s.set.Spec.UpdateStrategy.RollingUpdate)
+	s.set.Generation++
+}
+
+func (s *sim) logf(format string, args ...any) {
+	s.log = append(s.log, fmt.Sprintf("step %d %s: ", s.steps, s.now.Sub(t0))+fmt.Sprintf(format, args...))
+}
+
+func (s *sim) sortedPodNames() []string {
+	names := make([]string, 0, len(s.pods))
+	for n := range s.pods {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (s *sim) record() {
+	var snap []*corev1.Pod
+	for _, name := range s.sortedPodNames() {
+		snap = append(snap, s.pods[name].pod.DeepCopy())
+	}
+	s.history = append(s.history, snap)
+	// Only the last few entries can still be shown by the cache; drop the older ones.
+	if drop := len(s.history) - 2*(s.maxLag+1); drop > 0 && s.cacheSeen >= drop {
+		s.history = append(s.history[:0:0], s.history[drop:]...)
+		s.cacheSeen -= drop
+	}
+}
+
+func (s *sim) jitter(max time.Duration) time.Duration {
+	return time.Duration(s.rng.Int63n(int64(max) + 1))
+}
+
+// step does one random thing: the controller reconciles, or one due scheduler/kubelet event happens. Time moves on
+// by up to half a second either way.
+func (s *sim) step() {
+	s.steps++
+	s.now = s.now.Add(s.jitter(500 * time.Millisecond))
+	due := s.dueEvents()
+	if len(due) == 0 || s.rng.Intn(3) == 0 {
+		s.reconcile()
+	} else {
+		due[s.rng.Intn(len(due))]()
+	}
+	s.record()
+	s.check()
+}
+
+// dueEvents lists the lifecycle events whose time has come, in pod name order.
+func (s *sim) dueEvents() []func() {
+	var out []func()
+	for _, name := range s.sortedPodNames() {
+		p := s.pods[name]
+		switch {
+		case p.pod.DeletionTimestamp != nil:
+			if !s.now.Before(p.goneAt) {
+				out = append(out, func() { delete(s.pods, name); s.logf("kubelet: %s on %s is gone", name, p.target) })
+			}
+		case !p.bound:
+			if !s.now.Before(p.bindAt) {
+				out = append(out, func() {
+					p.bound = true
+					p.pod.Spec.NodeName = p.target
+					p.pod.Status.Conditions = append(p.pod.Status.Conditions,
+						corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionTrue})
+					s.logf("scheduler: %s bound to %s", name, p.target)
+				})
+			}
+		case !p.running:
+			if !s.now.Before(p.runAt) {
+				out = append(out, func() {
+					p.running = true
+					p.pod.Status.Phase = corev1.PodRunning
+					s.logf("kubelet: %s running", name)
+				})
+			}
+		case !p.isReady:
+			if !s.now.Before(p.readyAt) {
+				out = append(out, func() {
+					p.isReady = true
+					p.pod.Status.Conditions = append(p.pod.Status.Conditions, corev1.PodCondition{
+						Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(s.now)})
+					s.logf("kubelet: %s ready", name)
+				})
+			}
+		}
+	}
+	return out
+}
+
+// cacheView is what the controller's informer shows: the cluster as it was up to maxLag steps ago, never going
+// back in time.
+func (s *sim) cacheView() []*corev1.Pod {
+	latest := len(s.history) - 1
+	from := max(s.cacheSeen, latest-s.maxLag)
+	s.cacheSeen = from + s.rng.Intn(latest-from+1)
+	// History entries are copies that nothing modifies (the planner does not modify its snapshot), so the view can
+	// share them.
+	return s.history[s.cacheSeen]
+}
+
+// reconcile is the controller: plan on the cached view, then create and delete through the fake API server.
+func (s *sim) reconcile() {
+	view := s.cacheView()
+	inView := map[string]*corev1.Pod{}
+	for _, p := range view {
+		inView[p.Name] = p
+	}
+	for name := range s.expectCreate {
+		if inView[name] != nil {
+			delete(s.expectCreate, name)
+		}
+	}
+	for name := range s.expectDelete {
+		if p := inView[name]; p == nil || p.DeletionTimestamp != nil {
+			delete(s.expectDelete, name)
+		}
+	}
+	plan := Decide(Snapshot{
+		Set:                   s.set.DeepCopy(),
+		Nodes:                 s.nodes,
+		Pods:                  view,
+		Revisions:             s.revs,
+		UpdateRevision:        s.update,
+		Now:                   s.now,
+		Backoff:               NoBackoff{},
+		ExpectationsSatisfied: len(s.expectCreate) == 0 && len(s.expectDelete) == 0,
+	})
+	s.set.Status = plan.Status
+
+	for _, d := range plan.Deletes {
+		p := s.pods[d.Pod.Name]
+		s.expectDelete[d.Pod.Name] = true
+		if p == nil || p.pod.DeletionTimestamp != nil {
+			continue // already gone or going: the API server has nothing to do
+		}
+		ts := metav1.NewTime(s.now)
+		p.pod.DeletionTimestamp = &ts
+		p.goneAt = s.now.Add(s.jitter(5 * time.Second))
+		s.logf("controller: delete %s on %s (%s)", d.Pod.Name, p.target, d.Reason)
+	}
+	for _, c := range plan.Creates {
+		pod := placement.NewPod(s.set, c.NodeName, revisionHash(s.update))
+		s.podSeq++
+		pod.Name = fmt.Sprintf("%s%04d", pod.GenerateName, s.podSeq)
+		pod.CreationTimestamp = metav1.NewTime(s.now)
+		pod.Status.Phase = corev1.PodPending
+		target, err := placement.TargetNodeName(pod)
+		if err != nil || target != c.NodeName {
+			s.t.Fatalf("new pod for %s targets %q (%v)", c.NodeName, target, err)
+		}
+		bindAt := s.now.Add(s.jitter(2 * time.Second))
+		runAt := bindAt.Add(s.jitter(3 * time.Second))
+		s.pods[pod.Name] = &simPod{pod: pod, target: target, bindAt: bindAt, runAt: runAt, readyAt: runAt.Add(s.jitter(4 * time.Second))}
+		s.expectCreate[pod.Name] = true
+		s.logf("controller: create %s on %s (%s, %s)", pod.Name, c.NodeName, c.Reason, revisionHash(s.update))
+	}
+}
+
+// nodePods groups the cluster's pods by target node, oldest first.
+func (s *sim) nodePods() map[string][]*simPod {
+	out := map[string][]*simPod{}
+	for _, name := range s.sortedPodNames() {
+		p := s.pods[name]
+		out[p.target] = append(out[p.target], p)
+	}
+	return out
+}
+
+func (s *sim) available(p *simPod) bool {
+	return p.pod.DeletionTimestamp == nil && placement.IsPodAvailable(p.pod, s.set.Spec.MinReadySeconds, s.now)
+}
+
+func (s *sim) isNew(p *simPod) bool {
+	return p.pod.Labels[v1alpha1.ControllerRevisionHashLabel] == revisionHash(s.update)
+}
+
+func (s *sim) fail(format string, args ...any) {
+	s.t.Helper()
+	tail := s.log
+	if len(tail) > 40 {
+		tail = tail[len(tail)-40:]
+	}
+	s.t.Fatalf("step %d: %s\n%s\nlast events:\n  %s", s.steps, fmt.Sprintf(format, args...), s.describe(), strings.Join(tail, "\n  "))
+}
+
+func (s *sim) describe() string {
+	var b strings.Builder
+	byNode := s.nodePods()
+	for _, n := range s.nodes {
+		fmt.Fprintf(&b, "  %s:", n.Name)
+		for _, p := range byNode[n.Name] {
+			state := "pending"
+			switch {
+			case p.pod.DeletionTimestamp != nil:
+				state = "terminating"
+			case s.available(p):
+				state = "available"
+			case p.isReady:
+				state = "ready"
+			case p.running:
+				state = "running"
+			case p.bound:
+				state = "bound"
+			}
+			fmt.Fprintf(&b, " %s[%s %s]", p.pod.Name, p.pod.Labels[v1alpha1.ControllerRevisionHashLabel], state)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// check asserts the bounds on the cluster's true state.
+func (s *sim) check() {
+	s.t.Helper()
+	bd := s.bounds
+	byNode := s.nodePods()
+	unavailable, surging, updatedOrEmpty, newPods := 0, 0, 0, 0
+	for _, n := range s.nodes {
+		pods := byNode[n.Name]
+		perRevision := map[string]int{}
+		var liveNew, liveOld *simPod
+		for _, p := range pods {
+			perRevision[p.pod.Labels[v1alpha1.ControllerRevisionHashLabel]]++
+			if s.isNew(p) {
+				newPods++
+			}
+			if p.pod.DeletionTimestamp != nil {
+				continue
+			}
+			if s.isNew(p) {
+				liveNew = p
+			} else {
+				liveOld = p
+			}
+		}
+		if !bd.surge && len(pods) > 1 {
+			s.fail("node %s holds %d pods without surge", n.Name, len(pods))
+		}
+		if bd.surge {
+			if len(pods) > 2 {
+				s.fail("node %s holds %d pods with surge", n.Name, len(pods))
+			}
+			for rev, count := range perRevision {
+				if count > 1 {
+					s.fail("node %s holds %d pods of revision %s", n.Name, count, rev)
+				}
+			}
+		}
+		hasAvailable := false
+		for _, p := range pods {
+			if s.available(p) {
+				hasAvailable = true
+			}
+		}
+		if !hasAvailable {
+			unavailable++
+		}
+		if liveNew != nil && liveOld != nil && !s.available(liveNew) {
+			surging++
+		}
+		if liveNew != nil || liveOld == nil {
+			updatedOrEmpty++
+		}
+	}
+	if !bd.rollout {
+		return
+	}
+	if unavailable > bd.maxUnavailable {
+		s.fail("%d nodes lack an available pod, more than the %d allowed", unavailable, bd.maxUnavailable)
+	}
+	if bd.surge && surging > bd.maxSurge {
+		s.fail("%d nodes surge, more than maxSurge %d", surging, bd.maxSurge)
+	}
+	if bd.partition > 0 && updatedOrEmpty > len(s.nodes)-bd.partition {
+		s.fail("%d nodes are updated or lost their old pod, more than %d nodes minus partition %d", updatedOrEmpty, len(s.nodes), bd.partition)
+	}
+	if bd.paused {
+		allowed := 0
+		for _, p := range s.pods {
+			if s.isNew(p) && bd.newNodes[p.target] {
+				allowed++
+			}
+		}
+		if newPods > allowed {
+			s.fail("paused, yet %d pods of the update revision run on nodes that had an old pod", newPods-allowed)
+		}
+	}
+}
+
+// runUntil steps until done holds on the cluster's true state, failing after limit steps.
+func (s *sim) runUntil(what string, limit int, done func() bool) {
+	s.t.Helper()
+	for i := 0; i < limit; i++ {
+		if done() {
+			return
+		}
+		s.step()
+	}
+	s.fail("%s: not reached within %d steps", what, limit)
+}
+
+// converged: every node runs exactly one pod, live and available, and wantNew of them run the update revision.
+func (s *sim) converged(wantNew int) func() bool {
+	return func() bool {
+		byNode := s.nodePods()
+		updated := 0
+		for _, n := range s.nodes {
+			pods := byNode[n.Name]
+			if len(pods) != 1 || !s.available(pods[0]) {
+				return false
+			}
+			if s.isNew(pods[0]) {
+				updated++
+			}
+		}
+		return updated == wantNew
+	}
+}
+
+// settle lets the controller observe the converged cluster and returns its verdict as a conditions line.
+func (s *sim) settle() string {
+	s.cacheSeen = len(s.history) - 1
+	s.maxLag = 0
+	s.reconcile()
+	s.reconcile() // the second pass sees the observed generation
+	s.maxLag = 3
+	st := s.set.Status
+	if int(st.DesiredNumberScheduled) != len(s.nodes) || st.NumberAvailable != st.DesiredNumberScheduled ||
+		st.CurrentNumberScheduled != st.DesiredNumberScheduled || st.NumberMisscheduled != 0 {
+		s.fail("status after convergence: %+v", st)
+	}
+	return conditionsLine(st)
+}
+
+func (s *sim) expectConditions(want string) {
+	s.t.Helper()
+	if got := s.settle(); got != want {
+		s.fail("conditions:\n got  %s\n want %s", got, want)
+	}
+}
+
+const (
+	completeLine    = "Ready=True/RolloutComplete Progressing=True/RolloutComplete Reconciling=False/RolloutComplete Stalled=False/RolloutComplete"
+	partitionedLine = "Ready=True/Partitioned Progressing=True/Partitioned Reconciling=False/Partitioned Stalled=False/Partitioned"
+	pausedLine      = "Ready=True/Partitioned Progressing=False/RolloutPaused Reconciling=False/RolloutPaused Stalled=False/RolloutPaused"
+)
+
+// startRollout brings up the first revision on every node, then changes the template.
+func (s *sim) startRollout() {
+	s.t.Helper()
+	s.runUntil("initial pods", 3000, s.converged(len(s.nodes)))
+	s.expectConditions(completeLine)
+	s.changeTemplate("agent:2")
+}
+
+var simSeeds = []int64{1, 2, 3, 5, 8, 13, 21, 34}
+
+const simNodes = 7
+
+func TestSimulationRollingUpdate(t *testing.T) {
+	cases := []struct {
+		name           string
+		opts           []setOpt
+		surge          bool
+		maxUnavailable int // resolved against simNodes
+		maxSurge       int
+	}{
+		{"maxUnavailable 1", []setOpt{maxUnavailable("1")}, false, 1, 0},
+		{"maxUnavailable 2", []setOpt{maxUnavailable("2")}, false, 2, 0},
+		{"maxUnavailable 30%", []setOpt{maxUnavailable("30%")}, false, 3, 0},
+		{"maxUnavailable 2 with minReadySeconds", []setOpt{maxUnavailable("2"), minReady(3)}, false, 2, 0},
+		{"maxSurge 1", []setOpt{maxSurge("1")}, true, 0, 1},
+		{"maxSurge 20% with minReadySeconds", []setOpt{maxSurge("20%"), minReady(3)}, true, 0, 2},
+	}
+	for _, tc := range cases {
+		for _, seed := range simSeeds {
+			t.Run(fmt.Sprintf("%s/seed %d", tc.name, seed), func(t *testing.T) {
+				s := newSim(t, seed, simNodes, tc.opts...)
+				s.bounds = bounds{surge: tc.surge}
+				s.startRollout()
+				s.bounds = bounds{surge: tc.surge, rollout: true, maxUnavailable: tc.maxUnavailable, maxSurge: tc.maxSurge}
+				s.runUntil("rollout complete", 4000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+			})
+		}
+	}
+}
+
+func TestSimulationPartition(t *testing.T) {
+	cases := []struct {
+		name  string
+		opts  []setOpt
+		surge bool
+	}{
+		{"without surge", []setOpt{maxUnavailable("2"), partition("3")}, false},
+		{"with surge", []setOpt{maxSurge("2"), partition("3")}, true},
+	}
+	for _, tc := range cases {
+		for _, seed := range simSeeds {
+			t.Run(fmt.Sprintf("%s/seed %d", tc.name, seed), func(t *testing.T) {
+				s := newSim(t, seed, simNodes, tc.opts...)
+				s.bounds = bounds{surge: tc.surge}
+				s.startRollout()
+				s.bounds = bounds{surge: tc.surge, rollout: true, maxUnavailable: 2, maxSurge: 2, partition: 3}
+				s.runUntil("partition 3 reached", 4000, s.converged(simNodes-3))
+				// The partition holds: nothing moves any more.
+				for i := 0; i < 200; i++ {
+					s.step()
+				}
+				if !s.converged(simNodes - 3)() {
+					s.fail("the rollout moved past partition 3")
+				}
+				s.expectConditions(partitionedLine)
+
+				s.changeStrategy(func(ru *v1alpha1.RollingUpdateNodeAgentSet) { ru.Partition = intOrStr("1") })
+				s.bounds.partition = 1
+				s.runUntil("partition 1 reached", 4000, s.converged(simNodes-1))
+				s.expectConditions(partitionedLine)
+
+				s.changeStrategy(func(ru *v1alpha1.RollingUpdateNodeAgentSet) { ru.Partition = intOrStr("0") })
+				s.bounds.partition = 0
+				s.runUntil("rollout complete", 4000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+			})
+		}
+	}
+}
+
+func TestSimulationPauseAndResume(t *testing.T) {
+	cases := []struct {
+		name  string
+		opts  []setOpt
+		surge bool
+	}{
+		{"without surge", []setOpt{maxUnavailable("1")}, false},
+		{"with surge", []setOpt{maxSurge("1")}, true},
+	}
+	for _, tc := range cases {
+		for _, seed := range simSeeds {
+			t.Run(fmt.Sprintf("%s/seed %d", tc.name, seed), func(t *testing.T) {
+				s := newSim(t, seed, simNodes, tc.opts...)
+				s.bounds = bounds{surge: tc.surge}
+				s.runUntil("initial pods", 3000, s.converged(simNodes))
+				s.changeStrategy(func(ru *v1alpha1.RollingUpdateNodeAgentSet) { ru.Paused = true })
+				s.changeTemplate("agent:2")
+				// A node joins while paused: it gets a pod, of the update revision.
+				s.nodes = append(s.nodes, node("n99"))
+				s.bounds = bounds{surge: tc.surge, rollout: true, maxUnavailable: 1, maxSurge: 1, paused: true,
+					newNodes: map[string]bool{"n99": true}}
+				s.runUntil("the new node's pod available", 3000, func() bool {
+					pods := s.nodePods()["n99"]
+					return len(pods) == 1 && s.available(pods[0])
+				})
+				for i := 0; i < 300; i++ {
+					s.step()
+				}
+				s.expectConditions(pausedLine)
+
+				s.changeStrategy(func(ru *v1alpha1.RollingUpdateNodeAgentSet) { ru.Paused = false })
+				s.bounds.paused = false
+				s.runUntil("rollout complete", 4000, s.converged(len(s.nodes)))
+				s.expectConditions(completeLine)
+			})
+		}
+	}
+}
+
+func TestSimulationTemplateChangeMidRollout(t *testing.T) {
+	cases := []struct {
+		name  string
+		opts  []setOpt
+		surge bool
+	}{
+		{"without surge", []setOpt{maxUnavailable("2"), minReady(2)}, false},
+		{"with surge", []setOpt{maxSurge("2"), minReady(2)}, true},
+	}
+	for _, tc := range cases {
+		for _, seed := range simSeeds {
+			t.Run(fmt.Sprintf("%s/seed %d", tc.name, seed), func(t *testing.T) {
+				s := newSim(t, seed, simNodes, tc.opts...)
+				s.bounds = bounds{surge: tc.surge}
+				s.startRollout()
+				s.bounds = bounds{surge: tc.surge, rollout: true, maxUnavailable: 2, maxSurge: 2}
+				for i := 0; i < 40+s.rng.Intn(60); i++ {
+					s.step()
+				}
+				// A third template before the second is everywhere: the second revision's pods are now old, the ones
+				// not yet available among them are replaced at once, so the unavailability bound is what it was.
+				already := 0
+				byNode := s.nodePods()
+				for _, n := range s.nodes {
+					has := false
+					for _, p := range byNode[n.Name] {
+						has = has || s.available(p)
+					}
+					if !has {
+						already++
+					}
+				}
+				s.changeTemplate("agent:3")
+				s.bounds.maxUnavailable = max(s.bounds.maxUnavailable, already)
+				s.runUntil("rollout complete", 5000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+			})
+		}
+	}
+}

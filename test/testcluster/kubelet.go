@@ -1,0 +1,202 @@
+package testcluster
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+)
+
+// PodOutcome is what the fake kubelet makes of a pod bound to a node.
+type PodOutcome int
+
+const (
+	// PodBecomesReady: phase Running, Ready True (RunningReadyStatus).
+	PodBecomesReady PodOutcome = iota
+	// PodCrashLoops: phase Running, not ready, containers in CrashLoopBackOff (CrashLoopingStatus).
+	PodCrashLoops
+	// PodStaysPending: the kubelet leaves the pod alone (the test drives it).
+	PodStaysPending
+)
+
+// KubeletOptions configure a fake kubelet.
+type KubeletOptions struct {
+	// Namespace limits the kubelet to one namespace; empty serves every namespace.
+	Namespace string
+
+	// ReadyAfter delays starting a bound pod, counted from when the kubelet first saw it bound, so that rollouts
+	// have a window in which new pods are not ready yet.
+	ReadyAfter time.Duration
+
+	// Outcome decides each pod's fate. nil: every pod becomes ready.
+	Outcome func(*corev1.Pod) PodOutcome
+}
+
+// Kubelet stands in for the kubelets of every node: it starts pods bound to a node by writing their status
+// through the status subresource (once, when the pod is still Pending; a pod a test set to Failed or Succeeded
+// stays so), and confirms graceful deletions by deleting the pod with grace period 0. Stop it with Stop; the
+// cluster's Stop stops any still running.
+type Kubelet struct {
+	cluster *Cluster
+	opts    KubeletOptions
+	queue   workqueue.TypedRateLimitingInterface[string]
+	pods    cache.Indexer
+	cancel  context.CancelFunc
+	workers sync.WaitGroup
+
+	mu        sync.Mutex
+	seenBound map[types.UID]time.Time
+	stopOnce  sync.Once
+}
+
+// kubeletWorkers is how many pods the fake kubelet handles at once.
+const kubeletWorkers = 2
+
+// StartKubelet starts a fake kubelet and waits until it has seen the current pods.
+func (c *Cluster) StartKubelet(ctx context.Context, opts KubeletOptions) (*Kubelet, error) {
+	runCtx, cancel := context.WithCancel(context.Background())
+	factory := informers.NewSharedInformerFactoryWithOptions(c.Clientset, 0, informers.WithNamespace(opts.Namespace))
+	informer := factory.Core().V1().Pods().Informer()
+	k := &Kubelet{
+		cluster:   c,
+		opts:      opts,
+		queue:     workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]()),
+		pods:      informer.GetIndexer(),
+		cancel:    cancel,
+		seenBound: map[types.UID]time.Time{},
+	}
+	enqueue := func(obj any) {
+		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+			k.queue.Add(key)
+		}
+	}
+	if _, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    enqueue,
+		UpdateFunc: func(_, obj any) { enqueue(obj) },
+		DeleteFunc: func(obj any) {
+			if pod, ok := obj.(*corev1.Pod); ok {
+				k.forget(pod.UID)
+			}
+		},
+	}); err != nil {
+		cancel()
+		return nil, fmt.Errorf("fake kubelet: watching pods: %w", err)
+	}
+	factory.Start(runCtx.Done())
+	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			cancel()
+			k.queue.ShutDown()
+			return nil, fmt.Errorf("fake kubelet: cache for %v did not sync", typ)
+		}
+	}
+	for range kubeletWorkers {
+		k.workers.Add(1)
+		go func() {
+			defer k.workers.Done()
+			for k.processNext(runCtx) {
+			}
+		}()
+	}
+	c.mu.Lock()
+	c.kubelets = append(c.kubelets, k)
+	c.mu.Unlock()
+	return k, nil
+}
+
+// Stop stops the kubelet and waits for its workers. Pods keep the status they have.
+func (k *Kubelet) Stop() {
+	k.stopOnce.Do(func() {
+		k.cancel()
+		k.queue.ShutDown()
+		k.workers.Wait()
+	})
+}
+
+func (k *Kubelet) processNext(ctx context.Context) bool {
+	key, quit := k.queue.Get()
+	if quit {
+		return false
+	}
+	defer k.queue.Done(key)
+	retryAfter, err := k.sync(ctx, key)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		k.queue.AddRateLimited(key)
+	case retryAfter > 0:
+		k.queue.Forget(key)
+		k.queue.AddAfter(key, retryAfter)
+	default:
+		k.queue.Forget(key)
+	}
+	return true
+}
+
+// sync acts on one pod; a positive duration asks to look again after it.
+func (k *Kubelet) sync(ctx context.Context, key string) (time.Duration, error) {
+	obj, exists, err := k.pods.GetByKey(key)
+	if err != nil || !exists {
+		return 0, err
+	}
+	pod := obj.(*corev1.Pod)
+	if pod.DeletionTimestamp != nil {
+		// The containers "stopped": confirm the deletion as the kubelet does once a pod has terminated.
+		err := k.cluster.ForceDeletePod(ctx, pod.Namespace, pod.Name, pod.UID)
+		if apierrors.IsConflict(err) {
+			return 0, nil // a newer pod of that name; its own event brings it here
+		}
+		return 0, err
+	}
+	if pod.Spec.NodeName == "" || (pod.Status.Phase != corev1.PodPending && pod.Status.Phase != "") {
+		return 0, nil
+	}
+	outcome := PodBecomesReady
+	if k.opts.Outcome != nil {
+		outcome = k.opts.Outcome(pod)
+	}
+	if outcome == PodStaysPending {
+		return 0, nil
+	}
+	if wait := k.opts.ReadyAfter - time.Since(k.boundSince(pod.UID)); wait > 0 {
+		return wait, nil
+	}
+	updated := pod.DeepCopy()
+	now := time.Now()
+	if outcome == PodCrashLoops {
+		updated.Status = CrashLoopingStatus(pod, now, 1)
+	} else {
+		updated.Status = RunningReadyStatus(pod, now)
+	}
+	_, err = k.cluster.Clientset.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
+	if apierrors.IsNotFound(err) {
+		return 0, nil
+	}
+	// A conflict means the cache is behind; the newer pod arrives as an event and is retried with backoff too.
+	return 0, err
+}
+
+// boundSince is when this kubelet first saw the pod bound.
+func (k *Kubelet) boundSince(uid types.UID) time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t, ok := k.seenBound[uid]
+	if !ok {
+		t = time.Now()
+		k.seenBound[uid] = t
+	}
+	return t
+}
+
+func (k *Kubelet) forget(uid types.UID) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.seenBound, uid)
+}
