@@ -19,15 +19,19 @@ func Validate(set *v1alpha1.NodeAgentSet) field.ErrorList {
 }
 
 // ValidateUpdate returns every reason the change from old to set cannot be stored: the selector cannot change,
-// and a changed spec must be valid. An unchanged spec is not re-validated, so a set stored under older or looser
-// rules can still have its metadata updated (labels, finalizers) and be deleted.
+// and a changed spec must be valid. A spec that did not change is not re-validated, so a set stored under older or
+// looser rules (or while the webhooks were off) can still have its metadata updated (labels, finalizers) and be
+// deleted. "Did not change" allows for the defaults: the defaulting webhook has filled them into set, but a set
+// stored without the webhooks lacks them.
 func ValidateUpdate(set, old *v1alpha1.NodeAgentSet) field.ErrorList {
 	var errs field.ErrorList
 	selectorPath := field.NewPath("spec", "selector")
 	if !apiequality.Semantic.DeepEqual(set.Spec.Selector, old.Spec.Selector) {
 		errs = append(errs, field.Invalid(selectorPath, set.Spec.Selector, apivalidation.FieldImmutableErrorMsg))
 	}
-	if apiequality.Semantic.DeepEqual(set.Spec, old.Spec) {
+	oldDefaulted := old.DeepCopy()
+	Default(oldDefaulted)
+	if apiequality.Semantic.DeepEqual(set.Spec, oldDefaulted.Spec) {
 		return errs
 	}
 	return append(errs, Validate(set)...)
@@ -68,7 +72,7 @@ func validateSelector(selector *metav1.LabelSelector, templateLabels map[string]
 	}
 	parsed, err := metav1.LabelSelectorAsSelector(selector)
 	if err != nil {
-		// ValidateLabelSelector accepted it, so this is a rule it does not know; report it rather than guess.
+		// The checks above accepted it, so this is a rule they do not know; report it rather than guess.
 		return append(errs, field.Invalid(path, selector, err.Error()))
 	}
 	if !parsed.Matches(labels.Set(templateLabels)) {

@@ -191,6 +191,20 @@ func TestValidateUpdate(t *testing.T) {
 				s.Labels = map[string]string{"team": "platform"}
 			}),
 		},
+		{
+			// Stored while the webhooks were off: never defaulted, and invalid. The update went through the
+			// defaulting webhook, so only the defaults differ from the stored spec.
+			name: "metadata changed on a stored spec that was never defaulted",
+			old: func() *v1alpha1.NodeAgentSet {
+				s := admissiontest.ValidSet()
+				s.Spec.Selector.MatchLabels = map[string]string{"app": "other"}
+				return s
+			}(),
+			new: defaulted(func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.Selector.MatchLabels = map[string]string{"app": "other"}
+				s.Finalizers = []string{"example.com/cleanup"}
+			}),
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -63,7 +63,7 @@ func (d *commandDeps) runStatus(ctx context.Context, nameArg string, opts status
 	if err != nil {
 		return err
 	}
-	w := &statusWatch{session: s, name: name, opts: opts, out: d.streams.Out, revisionNumbers: map[string]int64{}}
+	w := &statusWatch{session: s, name: name, opts: opts, out: d.streams.Out}
 	if done, err := w.observe(ctx, set); done || err != nil {
 		return err
 	}
@@ -87,8 +87,6 @@ type statusWatch struct {
 	out     io.Writer
 	// lastMessage suppresses repeats: status writes that change nothing the user sees print nothing.
 	lastMessage string
-	// revisionNumbers caches revision name -> number for --revision.
-	revisionNumbers map[string]int64
 }
 
 // observe prints the status of set and says whether the wait is over.
@@ -185,13 +183,11 @@ func (w *statusWatch) drain(ctx context.Context, watcher watch.Interface, resour
 	}
 }
 
-// revisionNumber is the .revision of the named ControllerRevision, 0 while it does not exist yet.
+// revisionNumber is the .revision of the named ControllerRevision, 0 while it does not exist yet. It is read each
+// time rather than remembered: a rollback renumbers a revision without renaming it.
 func (w *statusWatch) revisionNumber(ctx context.Context, revisionName string) (int64, error) {
 	if revisionName == "" {
 		return 0, nil
-	}
-	if n, ok := w.revisionNumbers[revisionName]; ok {
-		return n, nil
 	}
 	rev := &appsv1.ControllerRevision{}
 	if err := w.session.client.Get(ctx, w.session.key(revisionName), rev); err != nil {
@@ -200,6 +196,5 @@ func (w *statusWatch) revisionNumber(ctx context.Context, revisionName string) (
 		}
 		return 0, fmt.Errorf("reading the update revision %q of nodeagentset %q: %w", revisionName, w.name, err)
 	}
-	w.revisionNumbers[revisionName] = rev.Revision
 	return rev.Revision, nil
 }

@@ -3,11 +3,13 @@ package packaging
 import (
 	"os"
 	"path/filepath"
-	"testing"
 )
 
 // repoRoot is the checkout the tests run in: the directory of go.mod above the test's working directory.
-func repoRoot(t testing.TB) string {
+func repoRoot(t interface {
+	Helper()
+	Fatal(args ...any)
+}) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {

@@ -25,15 +25,16 @@ type component struct {
 	waitErr error
 }
 
-// componentArgs renders a component's flags from its kubeconfig, serving port and certificate directory.
+// componentArgs renders a component's flags from its kubeconfig, serving port and certificate directory. No
+// --authentication-kubeconfig: the only client of the serving port is the harness's probe of /healthz, an
+// always-allowed path, and delegated authentication would keep looking for a request-header CA that envtest's
+// API server does not publish.
 type componentArgs func(kubeconfig string, port int, certDir string) []string
 
 // schedulerArgs runs a kube-scheduler without leader election, serving its health endpoint on loopback only.
 func schedulerArgs(kubeconfig string, port int, certDir string) []string {
 	return []string{
 		"--kubeconfig=" + kubeconfig,
-		"--authentication-kubeconfig=" + kubeconfig,
-		"--authorization-kubeconfig=" + kubeconfig,
 		"--leader-elect=false",
 		"--bind-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(port),
@@ -48,8 +49,6 @@ func schedulerArgs(kubeconfig string, port int, certDir string) []string {
 func controllerManagerArgs(kubeconfig string, port int, certDir string) []string {
 	return []string{
 		"--kubeconfig=" + kubeconfig,
-		"--authentication-kubeconfig=" + kubeconfig,
-		"--authorization-kubeconfig=" + kubeconfig,
 		"--controllers=garbagecollector,podgc",
 		"--use-service-account-credentials=false",
 		"--leader-elect=false",

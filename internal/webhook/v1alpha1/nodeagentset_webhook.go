@@ -30,10 +30,10 @@ const (
 // SetupNodeAgentSetWebhookWithManager registers the NodeAgentSet defaulting and validating webhooks with mgr's
 // webhook server.
 func SetupNodeAgentSetWebhookWithManager(mgr ctrl.Manager) error {
-	// The defaulting webhook is controller-runtime's typed one with its patch filtered (see withoutNullWrites), so it
-	// is registered by hand rather than through the builder, which offers no way to wrap the handler.
+	// The defaulting webhook is controller-runtime's typed one with its patch filtered (see withoutMarshallingNoise),
+	// so it is registered by hand rather than through the builder, which offers no way to wrap the handler.
 	mutate := cradmission.WithDefaulter(mgr.GetScheme(), defaulter{})
-	mutate.Handler = withoutNullWrites{mutate.Handler}
+	mutate.Handler = withoutMarshallingNoise{mutate.Handler}
 	mgr.GetWebhookServer().Register(mutatePath, mutate)
 
 	return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.NodeAgentSet{}).
@@ -84,27 +84,37 @@ func respond(set *v1alpha1.NodeAgentSet, errs field.ErrorList) (cradmission.Warn
 	return admission.Warnings(set), nil
 }
 
-// withoutNullWrites drops the operations of a defaulting patch that write null.
+// withoutMarshallingNoise drops the operations of a defaulting patch that come from marshalling the object in Go
+// rather than from a default.
 //
 // controller-runtime builds the patch by comparing the request with the defaulted object marshalled from Go, and
-// Go marshals a nil field without omitempty as null (spec.selector, a pod's containers, nodeSelectorTerms). The
-// apiserver drops such nulls from what the client sent, so the patch would add them back, and the schema check
-// would then report `must be of type object: "null"` instead of the field's real problem, "Required value".
-// Default never sets a field to null, so no operation that writes null is one of its defaults.
-type withoutNullWrites struct{ cradmission.Handler }
+// Go marshals a nil field without omitempty as null (spec.selector, a pod's containers, nodeSelectorTerms) and an
+// empty struct without omitempty as {} (a container's resources). The apiserver drops nulls from what the client
+// sent, so the patch would add them back and the schema check would then report `must be of type object: "null"`
+// instead of the field's real problem, "Required value"; the empty objects would be stored although the manifest
+// never had them. Default never sets a field to null or to an empty object, so none of these is one of its defaults.
+type withoutMarshallingNoise struct{ cradmission.Handler }
 
-func (h withoutNullWrites) Handle(ctx context.Context, req cradmission.Request) cradmission.Response {
+func (h withoutMarshallingNoise) Handle(ctx context.Context, req cradmission.Request) cradmission.Response {
 	response := h.Handler.Handle(ctx, req)
-	response.Patches = dropNullWrites(response.Patches)
+	response.Patches = dropMarshallingNoise(response.Patches)
 	if len(response.Patches) == 0 {
 		response.PatchType = nil
 	}
 	return response
 }
 
-// dropNullWrites returns the operations that do not add or replace a value with null, in their order.
-func dropNullWrites(operations []jsonpatch.Operation) []jsonpatch.Operation {
+// dropMarshallingNoise returns, in their order, the operations other than those that write null and those that add
+// an empty object.
+func dropMarshallingNoise(operations []jsonpatch.Operation) []jsonpatch.Operation {
 	return slices.DeleteFunc(operations, func(op jsonpatch.Operation) bool {
-		return (op.Operation == "add" || op.Operation == "replace") && op.Value == nil
+		switch op.Operation {
+		case "add":
+			object, isObject := op.Value.(map[string]any)
+			return op.Value == nil || (isObject && len(object) == 0)
+		case "replace":
+			return op.Value == nil
+		}
+		return false
 	})
 }

@@ -189,6 +189,45 @@ var _ = Describe("re-applying a manifest", func() {
 			Expect(again.Generation).To(Equal(first.Generation))
 		}
 	})
+
+	It("switches to surging once the manifest says maxUnavailable: 0", func(ctx SpecContext) {
+		namespace := newNamespace(ctx)
+		apply := func(manifestYAML string) (*v1alpha1.NodeAgentSet, error) {
+			manifest := &unstructured.Unstructured{}
+			Expect(yaml.Unmarshal([]byte(manifestYAML), &manifest.Object)).To(Succeed())
+			manifest.SetNamespace(namespace)
+			if err := k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(manifest),
+				client.FieldOwner("gitops"), client.ForceOwnership); err != nil {
+				return nil, err
+			}
+			stored := &v1alpha1.NodeAgentSet{}
+			Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "node-exporter"}, stored)).To(Succeed())
+			return stored, nil
+		}
+		first, err := apply(gitOpsManifest)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(first.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable).To(HaveValue(Equal(intstrFromInt(1))))
+
+		// Apply keeps the defaulted maxUnavailable: 1 that the manifest never mentioned, so maxSurge alone makes
+		// both bounds non-zero. docs/admission.md tells users to write maxUnavailable: 0 with it.
+		_, err = apply(gitOpsManifest + `
+  updateStrategy:
+    rollingUpdate:
+      maxSurge: 1
+`)
+		Expect(err).To(MatchError(ContainSubstring(
+			"spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero")))
+
+		surging, err := apply(gitOpsManifest + `
+  updateStrategy:
+    rollingUpdate:
+      maxUnavailable: 0
+      maxSurge: 1
+`)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(surging.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable).To(HaveValue(Equal(intstrFromInt(0))))
+		Expect(surging.Spec.UpdateStrategy.RollingUpdate.MaxSurge).To(HaveValue(Equal(intstrFromInt(1))))
+	})
 })
 
 // Without the webhooks (not installed, or bypassed) the CRD's own OpenAPI and CEL rules still refuse the worst input.

@@ -51,6 +51,11 @@ func orphanPod(set *v1alpha1.NodeAgentSet, name, node string) *corev1.Pod {
 	}
 }
 
+// beReady matches a pod (a value, as in a list) whose Ready condition is True.
+func beReady() OmegaMatcher {
+	return WithTransform(func(p corev1.Pod) bool { return testcluster.IsPodReady(&p) }, BeTrue())
+}
+
 var _ = Describe("pods and ownership", func() {
 	var ns string
 
@@ -118,7 +123,7 @@ var _ = Describe("pods and ownership", func() {
 			Expect(cluster.Client.Create(ctx, orphanPod(set, o.name, o.node))).To(Succeed())
 		}
 		Eventually(ctx, func() []corev1.Pod { return podsWithLabels(ctx, ns, set.Spec.Template.Labels) }).
-			WithTimeout(settleTimeout).Should(HaveEach(WithTransform(testcluster.IsPodReady, BeTrue())))
+			WithTimeout(settleTimeout).Should(And(HaveLen(3), HaveEach(beReady())))
 
 		createSet(ctx, set)
 

@@ -81,9 +81,11 @@ func noSurgeBounds(nodes []string, maxUnavailable int, down *peak) testcluster.P
 	}
 }
 
-// surgeBounds is the invariant of a surge rollout with maxUnavailable 0: every node keeps a ready pod, at most
-// maxSurge nodes run two active pods, never two of one revision, and an old pod goes only once its node's new pod
-// has been ready for minReadySeconds.
+// surgeBounds is the invariant of a surge rollout with maxUnavailable 0: every node keeps a ready pod, no node
+// runs more than two active pods nor two of one revision, at most maxSurge nodes run a new pod beside an old one
+// while the new one is not yet available (as upstream counts surge: a node whose new pod is available is done
+// surging, its old pod goes in the same pass that may start the next surge pod), and an old pod goes only once its
+// node's new pod has been ready for minReadySeconds.
 func surgeBounds(nodes []string, maxSurge int, oldHash string, minReady time.Duration, surged *peak) testcluster.PodCheck {
 	return func(ev testcluster.PodEvent, pods []corev1.Pod) []string {
 		byNode := activeByTargetNode(pods)
@@ -93,22 +95,32 @@ func surgeBounds(nodes []string, maxSurge int, oldHash string, minReady time.Dur
 				problems = append(problems, fmt.Sprintf("node %q lacks a ready pod, maxUnavailable is 0", n))
 			}
 		}
-		surging := 0
+		var surging []string
 		for _, n := range sortedNodeNames(byNode) {
 			ps := byNode[n]
 			if len(ps) > 2 {
 				problems = append(problems, fmt.Sprintf("node %q runs %d active pods", n, len(ps)))
 			}
-			if len(ps) == 2 {
-				surging++
-				if ps[0].Labels[v1alpha1.ControllerRevisionHashLabel] == ps[1].Labels[v1alpha1.ControllerRevisionHashLabel] {
-					problems = append(problems, fmt.Sprintf("node %q runs two pods of one revision", n))
-				}
+			if len(ps) != 2 {
+				continue
+			}
+			h0, h1 := ps[0].Labels[v1alpha1.ControllerRevisionHashLabel], ps[1].Labels[v1alpha1.ControllerRevisionHashLabel]
+			if h0 == h1 {
+				problems = append(problems, fmt.Sprintf("node %q runs two pods of one revision", n))
+				continue
+			}
+			newPod := &ps[0]
+			if h0 == oldHash {
+				newPod = &ps[1]
+			}
+			if !availableAt(newPod, minReady, ev.At) {
+				surging = append(surging, n)
 			}
 		}
-		surged.observe(surging)
-		if surging > maxSurge {
-			problems = append(problems, fmt.Sprintf("%d nodes run a surge pod, maxSurge is %d", surging, maxSurge))
+		surged.observe(len(surging))
+		if len(surging) > maxSurge {
+			problems = append(problems, fmt.Sprintf("%d nodes %v run a new pod that is not available yet beside an old one, maxSurge is %d",
+				len(surging), surging, maxSurge))
 		}
 		if ev.Pod != nil && ev.Pod.Labels[v1alpha1.ControllerRevisionHashLabel] == oldHash &&
 			(ev.Type == testcluster.PodDeleted || ev.Pod.DeletionTimestamp != nil) {
@@ -123,10 +135,9 @@ func surgeBounds(nodes []string, maxSurge int, oldHash string, minReady time.Dur
 			case replacement == nil:
 				problems = append(problems, fmt.Sprintf("old pod %s on %q deleted with no new pod beside it", ev.Pod.Name, node))
 			default:
-				since, ready := testcluster.ReadySince(replacement)
-				// The Ready transition time is stored in whole seconds, rounded down, and the controller judged
-				// availability from that same stored value at or before ev.At.
-				if !ready || ev.At.Sub(since) < minReady-100*time.Millisecond {
+				// The controller judged availability at or before ev.At.
+				if !availableAt(replacement, minReady, ev.At) {
+					since, ready := testcluster.ReadySince(replacement)
 					problems = append(problems, fmt.Sprintf("old pod %s on %q deleted when its replacement %s was ready %v (since %s), minReadySeconds is %s",
 						ev.Pod.Name, node, replacement.Name, ready, since.Format(time.RFC3339), minReady))
 				}
@@ -134,4 +145,11 @@ func surgeBounds(nodes []string, maxSurge int, oldHash string, minReady time.Dur
 		}
 		return problems
 	}
+}
+
+// availableAt reports whether the pod has been ready for minReady at t. The Ready transition time is stored in
+// whole seconds, rounded down, and the controller judges from that same stored value.
+func availableAt(p *corev1.Pod, minReady time.Duration, t time.Time) bool {
+	since, ready := testcluster.ReadySince(p)
+	return ready && !t.Before(since.Add(minReady))
 }

@@ -7,13 +7,18 @@ import (
 	"gomodules.xyz/jsonpatch/v2"
 )
 
-func TestDropNullWrites(t *testing.T) {
+func TestDropMarshallingNoise(t *testing.T) {
 	tests := []struct {
 		name string
 		in   []jsonpatch.Operation
 		want []jsonpatch.Operation
 	}{
 		{name: "no operations", in: nil, want: nil},
+		{
+			name: "a changed value is kept even when empty",
+			in:   []jsonpatch.Operation{{Operation: "replace", Path: "/spec/template/metadata/labels", Value: map[string]any{}}},
+			want: []jsonpatch.Operation{{Operation: "replace", Path: "/spec/template/metadata/labels", Value: map[string]any{}}},
+		},
 		{
 			name: "defaults are kept",
 			in: []jsonpatch.Operation{
@@ -26,10 +31,11 @@ func TestDropNullWrites(t *testing.T) {
 			},
 		},
 		{
-			name: "nulls of nil Go fields are dropped, the rest kept in order",
+			name: "nulls and empty objects are dropped, the rest kept in order",
 			in: []jsonpatch.Operation{
 				{Operation: "add", Path: "/spec/selector", Value: nil},
 				{Operation: "add", Path: "/spec/template/spec/restartPolicy", Value: "Always"},
+				{Operation: "add", Path: "/spec/template/spec/containers/0/resources", Value: map[string]any{}},
 				{Operation: "replace", Path: "/spec/template/spec/containers", Value: nil},
 				{Operation: "remove", Path: "/spec/template/metadata/creationTimestamp"},
 			},
@@ -41,7 +47,7 @@ func TestDropNullWrites(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, dropNullWrites(tc.in)); diff != "" {
+			if diff := cmp.Diff(tc.want, dropMarshallingNoise(tc.in)); diff != "" {
 				t.Errorf("operations (-want +got):\n%s", diff)
 			}
 		})
