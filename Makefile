@@ -97,3 +97,24 @@ stop-local: ## Stop the local cluster started with make run-local DETACH=1 and r
 test-e2e: ## Replay the seed walkthroughs with kubectl and kubectl nas on a fresh local cluster the suite starts.
 	hack/cluster-binaries.sh local >/dev/null
 	$(GO) test -tags e2e ./test/e2e/ -count=1 -timeout 30m -v
+
+##@ Packaging
+
+# The operator version the OLM bundle is built for (MAJOR.MINOR.PATCH), and its channels.
+VERSION ?= 0.1.0
+BUNDLE_CHANNELS ?= candidate
+BUNDLE_DEFAULT_CHANNEL ?= candidate
+CONTAINER_TOOL ?= docker
+
+.PHONY: docker-build
+docker-build: ## Build the manager image IMG with $(CONTAINER_TOOL) (Dockerfile).
+	$(CONTAINER_TOOL) build -t $(IMG) .
+
+.PHONY: build-installer
+build-installer: manifests generate ## Write dist/install.yaml: config/default rendered with the manager image IMG.
+	$(GO) run ./hack/packaging/cmd/installer --image $(IMG) --out dist/install.yaml
+
+.PHONY: bundle
+bundle: manifests generate ## Write the OLM bundle (bundle/, bundle.Dockerfile) for VERSION with the manager image IMG.
+	$(GO) run ./hack/packaging/cmd/bundle --version $(VERSION) --image $(IMG) \
+		--channels $(BUNDLE_CHANNELS) --default-channel $(BUNDLE_DEFAULT_CHANNEL)

@@ -230,20 +230,37 @@ func allImages(nodes []string, image string) map[string]string {
 	return out
 }
 
-// table splits kubectl's column output into rows of fields; headers with spaces (NODE SELECTOR, UP-TO-DATE) are
-// split on runs of two or more spaces.
+// table splits kubectl's column output into a header and rows of cells. Cells are cut at the columns where the
+// header's names start, so headers with spaces (NODE SELECTOR) and empty cells keep their place.
 func table(out string) (header []string, rows [][]string) {
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) == 0 {
+	if len(lines) == 0 || lines[0] == "" {
 		return nil, nil
 	}
-	for _, h := range strings.Split(lines[0], "  ") {
-		if h = strings.TrimSpace(h); h != "" {
-			header = append(header, h)
+	var starts []int
+	head := lines[0]
+	for i := 0; i < len(head); i++ {
+		// A column starts after two or more spaces (or at the beginning of the line).
+		if head[i] != ' ' && (i == 0 || (i >= 2 && head[i-1] == ' ' && head[i-2] == ' ')) {
+			starts = append(starts, i)
 		}
 	}
+	cut := func(line string) []string {
+		cells := make([]string, len(starts))
+		for c, from := range starts {
+			to := len(line)
+			if c+1 < len(starts) && starts[c+1] < to {
+				to = starts[c+1]
+			}
+			if from < len(line) {
+				cells[c] = strings.TrimSpace(line[from:to])
+			}
+		}
+		return cells
+	}
+	header = cut(head)
 	for _, l := range lines[1:] {
-		rows = append(rows, strings.Fields(l))
+		rows = append(rows, cut(l))
 	}
 	return header, rows
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
@@ -159,4 +160,30 @@ func TestArgoCDHealthCheck(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestArgoCDDocsCarryTheHealthCheck keeps the argocd-cm snippet in docs/argocd.md identical to health.lua.
+func TestArgoCDDocsCarryTheHealthCheck(t *testing.T) {
+	root := repoRoot(t)
+	script, err := os.ReadFile(filepath.Join(root, healthCheckDir, "health.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "argocd.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "  resource.customizations.health.apps.nodeagentset.io_NodeAgentSet: |\n"
+	_, block, found := strings.Cut(string(doc), key)
+	if !found {
+		t.Fatalf("docs/argocd.md has no argocd-cm entry %q", strings.TrimSpace(key))
+	}
+	block, _, _ = strings.Cut(block, "```")
+	var lua strings.Builder
+	for _, line := range strings.SplitAfter(block, "\n") {
+		lua.WriteString(strings.TrimPrefix(line, "    "))
+	}
+	if lua.String() != string(script) {
+		t.Error("the health check in docs/argocd.md differs from health.lua; paste health.lua again, indented by four spaces")
+	}
 }

@@ -5,11 +5,13 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/test/testcluster"
@@ -117,11 +119,19 @@ var _ = Describe("rollouts", func() {
 		goodRevision := good.Set.Status.UpdateRevision
 
 		By("updating to an image that never becomes ready, the rollout stops after one node")
-		updateSet(ctx, set, setImage(imageBad))
+		const cause = "kubectl nas set image nodeagentset/rollback agent=" + imageBad
+		updateSet(ctx, set, func(s *v1alpha1.NodeAgentSet) {
+			setImage(imageBad)(s)
+			metav1.SetMetaDataAnnotation(&s.ObjectMeta, v1alpha1.ChangeCauseAnnotation, cause)
+		})
 		Eventually(ctx, func() int { return countImage(view(ctx, set), imageBad) }).WithTimeout(settleTimeout).Should(Equal(1))
 		Consistently(ctx, func() int { return countImage(view(ctx, set), imageBad) }).WithTimeout(quietPeriod).Should(Equal(1),
 			"maxUnavailable 1 is used up by the pod that does not become ready")
 		stuck := view(ctx, set)
+		badRevision := &appsv1.ControllerRevision{}
+		Expect(cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: stuck.Set.Status.UpdateRevision}, badRevision)).To(Succeed())
+		Expect(badRevision.Annotations).To(HaveKeyWithValue(v1alpha1.ChangeCauseAnnotation, cause), "the change cause is carried into the revision")
+		Expect(badRevision.Revision).To(BeEquivalentTo(2))
 		untouched := map[string]types.UID{}
 		for _, p := range stuck.Pods {
 			if testcluster.IsActive(&p) && p.Spec.Containers[0].Image == imageV1 {
@@ -139,6 +149,11 @@ var _ = Describe("rollouts", func() {
 			Expect(afterIDs).To(HaveKeyWithValue(name, uid), "pod %s kept running through the rollback", name)
 		}
 		Expect(countImage(after, imageBad)).To(BeZero())
+		Eventually(ctx, func() (int64, error) {
+			rev := &appsv1.ControllerRevision{}
+			err := cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: goodRevision}, rev)
+			return rev.Revision, err
+		}).WithTimeout(settleTimeout).Should(BeEquivalentTo(3), "rolling back renumbers the old revision to the next number")
 	})
 
 	It("pause: no pod is replaced while paused, new nodes still get a pod, resuming completes the rollout", func(ctx SpecContext) {
