@@ -96,7 +96,7 @@ stop-local: ## Stop the local cluster started with make run-local DETACH=1 and r
 .PHONY: test-e2e
 test-e2e: ## Replay the seed walkthroughs with kubectl and kubectl nas on a fresh local cluster the suite starts.
 	hack/cluster-binaries.sh local >/dev/null
-	$(GO) test -tags e2e ./test/e2e/ -count=1 -timeout 30m -v
+	$(GO) test -tags e2e ./test/e2e/ -count=1 -timeout 30m -v -ginkgo.v
 
 ##@ Packaging
 

@@ -44,6 +44,7 @@ type options struct {
 	webhookCertPath      string
 	webhookCertName      string
 	webhookCertKey       string
+	webhookPort          int
 	metricsCertPath      string
 	metricsCertName      string
 	metricsCertKey       string
@@ -65,6 +66,7 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.webhookCertPath, "webhook-cert-path", "", "The directory that contains the webhook certificate.")
 	flag.StringVar(&o.webhookCertName, "webhook-cert-name", "tls.crt", "The name of the webhook certificate file.")
 	flag.StringVar(&o.webhookCertKey, "webhook-cert-key", "tls.key", "The name of the webhook key file.")
+	flag.IntVar(&o.webhookPort, "webhook-port", 9443, "The port the webhook server listens on.")
 	flag.StringVar(&o.metricsCertPath, "metrics-cert-path", "", "The directory that contains the metrics server certificate.")
 	flag.StringVar(&o.metricsCertName, "metrics-cert-name", "tls.crt", "The name of the metrics server certificate file.")
 	flag.StringVar(&o.metricsCertKey, "metrics-cert-key", "tls.key", "The name of the metrics server key file.")
@@ -90,7 +92,7 @@ func main() {
 		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
 	}
 
-	webhookServerOptions := webhook.Options{TLSOpts: tlsOpts}
+	webhookServerOptions := webhook.Options{TLSOpts: tlsOpts, Port: o.webhookPort}
 	var webhookCertWatcher, metricsCertWatcher *certwatcher.CertWatcher
 	if o.webhookCertPath != "" {
 		var err error

@@ -108,7 +108,8 @@ fi
 MANAGER_WEBHOOK_ARGS=()
 if [[ $WITH_MANAGER == true && $WEBHOOKS != false ]]; then
   # controller-runtime's webhook server listens on 9443 unless the manager offers a flag to move it.
-  if "$LOCAL_BIN/manager" --help 2>&1 | grep -q -- '--webhook-port'; then
+  manager_help=$("$LOCAL_BIN/manager" --help 2>&1 || true)
+  if [[ $manager_help == *-webhook-port* ]]; then
     MANAGER_WEBHOOK_ARGS+=("--webhook-port=$MANAGER_WEBHOOK_PORT")
   else
     MANAGER_WEBHOOK_PORT=9443

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -76,6 +77,13 @@ func kubectlWithInput(stdin string, args ...string) (string, error) {
 	if err != nil {
 		GinkgoWriter.Printf("%s%s(%v)\n", stdout.String(), stderr.String(), err)
 		return stdout.String(), fmt.Errorf("kubectl %s: %w: %s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	// Show what a user would see, but not the JSON the helpers decode.
+	if out := stdout.String(); out != "" && !slices.Contains(args, "json") {
+		if !strings.HasSuffix(out, "\n") {
+			out += "\n"
+		}
+		GinkgoWriter.Print(out)
 	}
 	return stdout.String(), nil
 }

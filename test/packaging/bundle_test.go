@@ -31,10 +31,8 @@ func writeBundle(t *testing.T) string {
 	t.Helper()
 	root := repoRoot(t)
 	dir := t.TempDir()
-	relBundle, _ := filepath.Rel(root, filepath.Join(dir, "bundle"))
-	relDockerfile, _ := filepath.Rel(root, filepath.Join(dir, "bundle.Dockerfile"))
 	cmd := exec.Command("go", "run", "./hack/packaging/cmd/bundle", "--version", bundleVersion, "--image", bundleImage,
-		"--out", relBundle, "--dockerfile", relDockerfile)
+		"--out", filepath.Join(dir, "bundle"), "--dockerfile", filepath.Join(dir, "bundle.Dockerfile"))
 	cmd.Dir = root
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("bundle: %v\n%s", err, msg)

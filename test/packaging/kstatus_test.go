@@ -73,7 +73,7 @@ func realize(s scenario) *unstructured.Unstructured {
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "agent"}},
 				Spec: corev1.PodSpec{
-					Containers: []corev1.Container{{Name: "agent", Image: "registry.example.com/agent:2"}},
+					Containers:   []corev1.Container{{Name: "agent", Image: "registry.example.com/agent:2"}},
 					NodeSelector: map[string]string{kstatusNodeLabel: "true"},
 				},
 			},
@@ -198,6 +198,11 @@ func conditionStatus(u *unstructured.Unstructured, condType string) metav1.Condi
 	return c.Status
 }
 
+// stalledHint explains the likely cause when a stalled set does not read as Failed.
+const stalledHint = "kstatus reads a set with Stalled=True as Failed only if no Reconciling=True comes before Stalled " +
+	"in status.conditions (it takes the first of the two it finds); a stalled set should report Reconciling=False. " +
+	"kstatus said: %s"
+
 func ptrTo[T any](v T) *T { return &v }
 
 func allPods(hash string) map[string]podState {
@@ -258,8 +263,8 @@ var _ = Describe("kstatus and Argo CD health of real NodeAgentSets", Ordered, Co
 		u := realize(scenario{namespace: "kstatus-failing", pods: pods, backoff: failingNodes{kstatusNodes[1]: true}})
 		res, err := status.Compute(u)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(res.Status).To(Equal(status.FailedStatus), res.Message)
 		Expect(conditionStatus(u, v1alpha1.ConditionStalled)).To(Equal(metav1.ConditionTrue))
+		Expect(res.Status).To(Equal(status.FailedStatus), stalledHint, res.Message)
 		Expect(argoHealth(u)).To(HavePrefix("Degraded: "))
 	})
 
@@ -268,7 +273,8 @@ var _ = Describe("kstatus and Argo CD health of real NodeAgentSets", Ordered, Co
 			createFailure: `pods "agent-x" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=10, limited: pods=10`})
 		res, err := status.Compute(u)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(res.Status).To(Equal(status.FailedStatus), res.Message)
+		Expect(conditionStatus(u, v1alpha1.ConditionStalled)).To(Equal(metav1.ConditionTrue))
+		Expect(res.Status).To(Equal(status.FailedStatus), stalledHint, res.Message)
 		Expect(argoHealth(u)).To(HavePrefix("Degraded: "))
 	})
 

@@ -9,5 +9,5 @@
 // after another: each works in its own namespace, and Reset removes the sets, pods and nodes a test left behind.
 //
 // The binaries come from KUBEBUILDER_ASSETS (etcd, kube-apiserver, kube-scheduler, kube-controller-manager), or,
-// when that is unset, from the newest bin/cluster/envtest-* directory that `make cluster-binaries` fills.
+// when that is unset, from the bin/cluster/envtest-* directory that `make cluster-binaries` fills.
 package testcluster

@@ -18,8 +18,8 @@ func main() {
 	image := flag.String("image", "", "The manager image.")
 	channels := flag.String("channels", "candidate", "Comma-separated OLM channels.")
 	defaultChannel := flag.String("default-channel", "candidate", "The default OLM channel.")
-	out := flag.String("out", "bundle", "The bundle directory, relative to the repository root.")
-	dockerfile := flag.String("dockerfile", "bundle.Dockerfile", "The bundle image's build file, relative to the repository root.")
+	out := flag.String("out", "bundle", "The bundle directory; a relative path is taken from the repository root.")
+	dockerfile := flag.String("dockerfile", "bundle.Dockerfile", "The bundle image's build file; a relative path is taken from the repository root.")
 	flag.Parse()
 
 	b, err := olm.FromRepo(olm.RepoOptions{
@@ -30,11 +30,19 @@ func main() {
 		DefaultChannel: *defaultChannel,
 	})
 	if err == nil {
-		err = olm.Write(b, filepath.Join(*root, *out), filepath.Join(*root, *dockerfile))
+		err = olm.Write(b, fromRoot(*root, *out), fromRoot(*root, *dockerfile))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bundle:", err)
 		os.Exit(1)
 	}
 	fmt.Printf("wrote %s/ and %s for %s\n", *out, *dockerfile, b.CSV.Name)
+}
+
+// fromRoot resolves a relative path against the repository root and keeps an absolute one.
+func fromRoot(root, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(root, p)
 }

@@ -15,7 +15,7 @@ func main() {
 	root := flag.String("repo-root", ".", "The repository checkout.")
 	image := flag.String("image", "", "The manager image; empty keeps config/manager's.")
 	dir := flag.String("dir", "config/default", "The kustomization to render, relative to the repository root.")
-	out := flag.String("out", "dist/install.yaml", "The file to write, relative to the repository root.")
+	out := flag.String("out", "dist/install.yaml", "The file to write; a relative path is taken from the repository root.")
 	flag.Parse()
 
 	if err := run(*root, *dir, *image, *out); err != nil {
@@ -30,7 +30,10 @@ func run(root, dir, image, out string) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(root, out)
+	path := out
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(root, out)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
