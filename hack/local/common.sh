@@ -54,7 +54,9 @@ is_binary() {
   want=$(cd "$(dirname "$2")" && pwd -P)/$(basename "$2")
   if [[ -e /proc/$1/exe ]]; then
     exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
-    [[ $exe == "$want" ]]
+    # A rebuild (go build -o bin/manager) replaces the file under a running process: Linux then shows the old
+    # path with " (deleted)", and it is still our process.
+    [[ $exe == "$want" || $exe == "$want (deleted)" ]]
   else
     exe=$(ps -p "$1" -o args= 2>/dev/null) || return 1
     [[ $exe == "$want"* || $exe == "$2"* ]]

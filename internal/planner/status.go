@@ -211,6 +211,10 @@ func (d *decision) conditions(st v1alpha1.NodeAgentSetStatus) []metav1.Condition
 	stalledStatus, stalledReason, stalledMessage := d.stalled()
 	if stalledStatus == corev1.ConditionFalse {
 		stalledReason, stalledMessage = reconciling.reason, "no blocking problem: "+message
+	} else if reconciling.status == corev1.ConditionTrue {
+		// kstatus reads Reconciling before Stalled: a set that cannot progress without help must not also say it is
+		// still working, or Flux, Argo CD and kubectl wait would keep waiting instead of reporting the failure.
+		reconciling = verdict{corev1.ConditionFalse, stalledReason}
 	}
 
 	cond := func(typ string, s corev1.ConditionStatus, reason, msg string) metav1.Condition {

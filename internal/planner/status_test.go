@@ -177,23 +177,23 @@ func TestDecideConditions(t *testing.T) {
 		{
 			"stalled: creates refused",
 			with(snapshot(newSet(), nodes("n1")), func(s *Snapshot) { s.CreateFailure = `pods "agent-" is forbidden: exceeded quota` }),
-			"Ready=False/PodsUnavailable Progressing=True/PodsUnavailable Reconciling=True/PodsUnavailable Stalled=True/FailedCreate",
+			"Ready=False/PodsUnavailable Progressing=True/PodsUnavailable Reconciling=False/FailedCreate Stalled=True/FailedCreate",
 		},
 		{
 			"stalled: failed pod in backoff",
 			with(snapshot(newSet(), nodes("n1"), pod("a", "n1", newHash, phase(corev1.PodFailed))),
 				func(s *Snapshot) { s.Backoff = fixedBackoff{"n1": time.Minute} }),
-			"Ready=False/PodsUnavailable Progressing=True/PodsUnavailable Reconciling=True/PodsUnavailable Stalled=True/PodsFailing",
+			"Ready=False/PodsUnavailable Progressing=True/PodsUnavailable Reconciling=False/PodsFailing Stalled=True/PodsFailing",
 		},
 		{
 			"stalled: pod cannot be scheduled",
 			snapshot(newSet(), nodes("n1"), pod("a", "n1", newHash, pending(), unschedulable("0/1 nodes are available: 1 Insufficient cpu."))),
-			"Ready=False/PodsUnavailable Progressing=True/PodsUnavailable Reconciling=True/PodsUnavailable Stalled=True/PodsUnschedulable",
+			"Ready=False/PodsUnavailable Progressing=True/PodsUnavailable Reconciling=False/PodsUnschedulable Stalled=True/PodsUnschedulable",
 		},
 		{
 			"stalled: invalid update strategy",
 			mixed(partition("lots")),
-			"Ready=False/RollingUpdate Progressing=True/RollingUpdate Reconciling=True/RollingUpdate Stalled=True/InvalidUpdateStrategy",
+			"Ready=False/RollingUpdate Progressing=True/RollingUpdate Reconciling=False/InvalidUpdateStrategy Stalled=True/InvalidUpdateStrategy",
 		},
 	}
 	for _, tc := range cases {

@@ -169,6 +169,17 @@ func TestDockerfileShape(t *testing.T) {
 	for _, c := range df.copies {
 		copied = append(copied, c...)
 	}
+	// With a .dockerignore that excludes everything, each COPY source must be let back in by a ! line.
+	if ignore, err := os.ReadFile(filepath.Join(root, ".dockerignore")); err == nil {
+		lines := strings.Split(string(ignore), "\n")
+		if slices.Contains(lines, "*") {
+			for _, c := range copied {
+				if c != "./" && !slices.Contains(lines, "!"+c) && !slices.Contains(lines, "!"+strings.TrimSuffix(c, "/")) {
+					t.Errorf(".dockerignore excludes everything but does not let the COPY source %s back in", c)
+				}
+			}
+		}
+	}
 	for _, dir := range strings.Fields(string(out)) {
 		rel, err := filepath.Rel(root, dir)
 		if err != nil {
@@ -178,7 +189,7 @@ func TestDockerfileShape(t *testing.T) {
 		found := false
 		for _, c := range copied {
 			c = strings.TrimSuffix(c, "/")
-			found = found || rel == c || strings.HasPrefix(rel+"/", c+"/") || (c == "cmd/main.go" && rel == "cmd")
+			found = found || rel == c || strings.HasPrefix(rel+"/", c+"/")
 		}
 		if !found {
 			t.Errorf("package directory %s is not copied into the build stage (COPY sources %q)", rel, copied)
