@@ -287,7 +287,15 @@ recorded_pid kube-scheduler >/dev/null || fail_with_log kube-scheduler "kube-sch
 if [[ $WITH_MANAGER == true ]]; then
   say "installing the CRDs"
   kc apply --server-side --force-conflicts -f "$ROOT/config/crd/bases" >/dev/null
-  kc wait --for=condition=Established --timeout=60s -f "$ROOT/config/crd/bases" >/dev/null
+  # Not kubectl wait: it fails at once on a CRD whose status has no conditions yet.
+  crds_established() {
+    local crd
+    for crd in "$ROOT"/config/crd/bases/*.yaml; do
+      [[ $(kc get -f "$crd" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}') == True ]] ||
+        return 1
+    done
+  }
+  wait_for kube-apiserver 60 "the CRDs to be established" crds_established
 
   MANAGER_KUBECONFIG=$KUBECONFIG_DIR/manager.kubeconfig
   if [[ $MANAGER_AS_ADMIN != true && -f $ROOT/config/rbac/role.yaml ]]; then
