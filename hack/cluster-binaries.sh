@@ -77,7 +77,7 @@ build_kubernetes() {
   (
     cd "$work"
     if [[ ! -f go.sum ]]; then
-      go mod download -json "k8s.io/kubernetes@$K8S_VERSION" > /dev/null
+      go mod download "k8s.io/kubernetes@$K8S_VERSION"
       local upstream_mod; upstream_mod=$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.mod
       {
         echo "module local/kubernetes-wrapper"

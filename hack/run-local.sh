@@ -53,8 +53,9 @@ if [[ -n $running ]]; then
   die "a local cluster is already running from $LOCAL_CLUSTER_DIR ($running); use it, or stop it first: make stop-local"
 fi
 if [[ -e $LOCAL_CLUSTER_DIR ]]; then
+  [[ -f $STATE_MARKER ]] || remove_state # refuses with a message
   say "removing the state of a cluster that did not stop cleanly ($LOCAL_CLUSTER_DIR)"
-  rm -rf "$LOCAL_CLUSTER_DIR"
+  remove_state
 fi
 
 check_port() {
@@ -121,6 +122,8 @@ fi
 # ---------------------------------------------------------------------------------------------------------------------
 # From here on, every exit path stops what was started.
 
+mkdir -p "$LOCAL_CLUSTER_DIR"
+touch "$STATE_MARKER"
 mkdir -p "$PKI_DIR" "$LOG_DIR" "$PID_DIR" "$KUBECONFIG_DIR"
 : > "$PID_DIR/order"
 READY=false
@@ -132,9 +135,11 @@ teardown() {
   if [[ $DETACH == true && $READY == true ]]; then
     exit 0
   fi
-  [[ $status -eq 0 || $status -ge 128 ]] || say "start-up failed; stopping what was started"
+  if [[ $status -ne 0 && $status -lt 128 ]]; then
+    if [[ $READY == true ]]; then say "stopping the cluster"; else say "start-up failed; stopping what was started"; fi
+  fi
   stop_components
-  rm -rf "$LOCAL_CLUSTER_DIR"
+  remove_state
   say "stopped; removed $LOCAL_CLUSTER_DIR"
   exit "$status"
 }

@@ -12,10 +12,11 @@ if [[ ! -d $LOCAL_CLUSTER_DIR ]]; then
   say "no local cluster state in $LOCAL_CLUSTER_DIR; nothing to stop"
   exit 0
 fi
+[[ -f $STATE_MARKER ]] || remove_state # refuses with a message
 running=$(running_components | tr '\n' ' ')
 if [[ -n $running ]]; then
   say "stopping $running"
   stop_components
 fi
-rm -rf "$LOCAL_CLUSTER_DIR"
+remove_state
 say "stopped; removed $LOCAL_CLUSTER_DIR"

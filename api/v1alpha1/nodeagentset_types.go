@@ -110,15 +110,15 @@ type NodeAgentSetStatus struct {
 
 	// UpdatedNumberScheduled is the number of eligible nodes running a pod of the update revision.
 	// +optional
-	UpdatedNumberScheduled int32 `json:"updatedNumberScheduled,omitempty"`
+	UpdatedNumberScheduled int32 `json:"updatedNumberScheduled"`
 
 	// NumberAvailable is the number of eligible nodes whose pod has been ready for at least minReadySeconds.
 	// +optional
-	NumberAvailable int32 `json:"numberAvailable,omitempty"`
+	NumberAvailable int32 `json:"numberAvailable"`
 
 	// NumberUnavailable is desiredNumberScheduled minus numberAvailable.
 	// +optional
-	NumberUnavailable int32 `json:"numberUnavailable,omitempty"`
+	NumberUnavailable int32 `json:"numberUnavailable"`
 
 	// CollisionCount counts revision-name hash collisions; it is mixed into the hash to make names unique.
 	// +optional

@@ -22,6 +22,18 @@ SCHEDULER_PORT=$((LOCAL_PORT_BASE + 259))
 MANAGER_HEALTH_PORT=$((LOCAL_PORT_BASE + 81))
 MANAGER_WEBHOOK_PORT=$((LOCAL_PORT_BASE + 943))
 
+# STATE_MARKER marks a directory this script created, so that nothing else is ever removed by mistake.
+STATE_MARKER=$LOCAL_CLUSTER_DIR/.nodeagentset-local-cluster
+
+# remove_state: deletes the state directory, refusing one this script did not create.
+remove_state() {
+  [[ -e $LOCAL_CLUSTER_DIR ]] || return 0
+  if [[ ! -f $STATE_MARKER ]]; then
+    die "$LOCAL_CLUSTER_DIR exists but was not created by hack/run-local.sh; not removing it (set LOCAL_CLUSTER_DIR to a new directory)"
+  fi
+  rm -rf "$LOCAL_CLUSTER_DIR"
+}
+
 LOCAL_BIN=$ROOT/bin
 CLUSTER_BIN_DIR=${CLUSTER_BIN_DIR:-$LOCAL_BIN/cluster}
 

@@ -15,28 +15,35 @@ const (
 	fluentdV2 = "quay.io/fluentd_elasticsearch/fluentd:v2.6.0"
 )
 
-// historyRevisions reads the REVISION column of `kubectl nas rollout history`.
-func historyRevisions(ns, name string) []string {
+// history reads `kubectl nas rollout history`: the REVISION column in order, and each revision's CHANGE-CAUSE.
+func history(ns, name string) (revisions []string, causes map[string]string) {
 	GinkgoHelper()
 	out := mustKubectl("nas", "rollout", "history", name, "-n", ns)
-	var revs []string
+	causes = map[string]string{}
 	inTable := false
 	for _, line := range strings.Split(out, "\n") {
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
+		rev, cause, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if rev == "" {
 			continue
 		}
-		if fields[0] == "REVISION" {
+		if rev == "REVISION" {
 			inTable = true
-			Expect(line).To(ContainSubstring("CHANGE-CAUSE"))
+			Expect(cause).To(ContainSubstring("CHANGE-CAUSE"))
 			continue
 		}
 		if inTable {
-			revs = append(revs, fields[0])
+			revisions = append(revisions, rev)
+			causes[rev] = strings.TrimSpace(cause)
 		}
 	}
 	Expect(inTable).To(BeTrue(), "no REVISION header in:\n%s", out)
-	return revs
+	return revisions, causes
+}
+
+func historyRevisions(ns, name string) []string {
+	GinkgoHelper()
+	revisions, _ := history(ns, name)
+	return revisions
 }
 
 // controllerRevisionNumbers lists the .revision of the set's ControllerRevisions, sorted.
@@ -68,8 +75,8 @@ var _ = Describe("Seed walkthrough: rolling update, history and rollback", func(
 		}).Should(Succeed())
 		Expect(images(ns, selector, container)).To(Equal(allImages(nodes, fluentdV1)))
 
-		By("kubectl nas set image " + name + " " + container + "=" + fluentdV2)
-		mustKubectl("nas", "set", "image", "nas/"+name, container+"="+fluentdV2, "-n", ns)
+		By("kubectl nas set image " + name + " " + container + "=" + fluentdV2 + " --record")
+		mustKubectl("nas", "set", "image", "nas/"+name, container+"="+fluentdV2, "-n", ns, "--record")
 
 		By("kubectl nas rollout status: waits for the rollout and reports success")
 		out := mustKubectl("nas", "rollout", "status", "nas/"+name, "-n", ns, "--timeout=4m")
@@ -81,7 +88,11 @@ var _ = Describe("Seed walkthrough: rolling update, history and rollback", func(
 		}).Should(Succeed())
 
 		By("kubectl nas rollout history: revisions 1 and 2; --revision=1 shows the first image")
-		Expect(historyRevisions(ns, name)).To(Equal([]string{"1", "2"}))
+		revisions, causes := history(ns, name)
+		Expect(revisions).To(Equal([]string{"1", "2"}))
+		Expect(causes["1"]).To(Equal("<none>"))
+		Expect(causes["2"]).To(And(ContainSubstring("set image"), ContainSubstring(fluentdV2)),
+			"--record puts the command into the change-cause of the revision it made")
 		Expect(mustKubectl("nas", "rollout", "history", name, "-n", ns, "--revision=1")).To(ContainSubstring(fluentdV1))
 		Expect(controllerRevisionNumbers(ns, selector)).To(Equal([]string{"1", "2"}))
 
