@@ -12,8 +12,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/internal/controller"
 )
 
 // cleanupMargin is the time left between Ginkgo's own suite timeout and go test's -timeout, so that on a hung
@@ -166,4 +169,36 @@ func (c *Cluster) expectView(ctx context.Context, set *v1alpha1.NodeAgentSet, ti
 		return check(v)
 	}).WithTimeout(timeout).WithPolling(200 * time.Millisecond).Should(gomega.Succeed())
 	return last
+}
+
+// Suite is the control plane of a Ginkgo suite, set once its BeforeSuite has run. It embeds the Cluster so specs
+// use it as one.
+type Suite struct {
+	*Cluster
+}
+
+// RegisterSuite registers, at the top level of a suite, the BeforeSuite that starts a control plane with opts (and
+// the NodeAgentSet manager in this process unless manager is nil) and the AfterSuite that stops it. The returned
+// Suite is usable from the specs on.
+func RegisterSuite(opts Options, manager *controller.Options) *Suite {
+	s := &Suite{}
+	ginkgo.BeforeSuite(func(ctx ginkgo.SpecContext) {
+		logf.SetLogger(zap.New(zap.WriteTo(ginkgo.GinkgoWriter), zap.UseDevMode(true)))
+		if opts.Log == nil {
+			opts.Log = ginkgo.GinkgoWriter
+		}
+		c, err := Start(ctx, opts)
+		gomega.Expect(err).NotTo(gomega.HaveOccurred())
+		s.Cluster = c
+		ginkgo.DeferCleanup(c.Stop)
+		if manager != nil {
+			gomega.Expect(c.StartManager(ctx, *manager)).To(gomega.Succeed())
+		}
+	}, ginkgo.NodeTimeout(SuiteStartTimeout))
+	ginkgo.AfterSuite(func() {
+		if s.Cluster != nil {
+			gomega.Expect(s.Stop()).To(gomega.Succeed())
+		}
+	})
+	return s
 }

@@ -4,9 +4,6 @@ import (
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/nodeagentset/nodeagentset/test/testcluster"
 )
@@ -15,24 +12,11 @@ func TestTestCluster(t *testing.T) {
 	testcluster.RunSuite(t, "testcluster harness")
 }
 
-var cluster *testcluster.Cluster
-
-var _ = BeforeSuite(func(ctx SpecContext) {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	var err error
-	cluster, err = testcluster.Start(ctx, testcluster.Options{Scheduler: true, ControllerManager: true, Log: GinkgoWriter})
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(cluster.Stop)
-}, NodeTimeout(testcluster.SuiteStartTimeout))
-
-var _ = AfterSuite(func() {
-	if cluster != nil {
-		Expect(cluster.Stop()).To(Succeed())
-	}
-})
+// cluster runs the harness's own smoke specs: a control plane with scheduler and controller-manager, no manager.
+var cluster = testcluster.RegisterSuite(testcluster.Options{Scheduler: true, ControllerManager: true}, nil)
 
 var _ = AfterEach(func() {
-	if CurrentSpecReport().Failed() && cluster != nil {
+	if CurrentSpecReport().Failed() && cluster.Cluster != nil {
 		cluster.DumpLogs(GinkgoWriter, 80)
 	}
 })
