@@ -1,0 +1,38 @@
+package planner
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkDecide measures one planning pass at cluster sizes where a NodeAgentSet is expected to run: every node
+// has a pod, half of them of the old revision (a rollout halfway through), nodeSelector and affinity in play.
+// Results and the command that made them are in docs/benchmarks.md.
+func BenchmarkDecide(b *testing.B) {
+	for _, size := range []int{100, 1000, 5000} {
+		b.Run(fmt.Sprintf("nodes=%d", size), func(b *testing.B) {
+			set := newSet(maxUnavailable("10%"), nodeSelector("kubernetes.io/os", "linux"))
+			var names []string
+			for i := range size {
+				names = append(names, fmt.Sprintf("node-%05d", i))
+			}
+			ns := nodes(names...)
+			for _, n := range ns {
+				n.Labels["kubernetes.io/os"] = "linux"
+			}
+			all := oldPods(names[:size/2]...)
+			for _, n := range names[size/2:] {
+				all = append(all, pod("new-"+n, n, newHash))
+			}
+			snap := snapshot(set, ns, all...)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				plan := Decide(snap)
+				if len(plan.Deletes) == 0 {
+					b.Fatal("a half-done rollout planned no replacements")
+				}
+			}
+		})
+	}
+}
