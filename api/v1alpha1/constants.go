@@ -38,6 +38,12 @@ const (
 	ReasonCreateFailed = "FailedCreate"
 	// ReasonPodsUnschedulable: some created pods cannot be scheduled on their node.
 	ReasonPodsUnschedulable = "PodsUnschedulable"
+	// ReasonInvalidUpdateStrategy: spec.updateStrategy cannot be resolved (an unsupported type or a malformed
+	// int-or-percent); the rolling update waits until the spec is fixed.
+	ReasonInvalidUpdateStrategy = "InvalidUpdateStrategy"
+	// ReasonSelectorMismatch: spec.selector does not match the template's labels (possible only without the
+	// admission webhook); no pod is created until the spec is fixed.
+	ReasonSelectorMismatch = "SelectorMismatch"
 )
 
 // Labels and annotations.

@@ -2,9 +2,11 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -91,7 +93,7 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 	}
 }
 
-// +kubebuilder:rbac:groups=apps.nodeagentset.io,resources=nodeagentsets,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=apps.nodeagentset.io,resources=nodeagentsets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apps.nodeagentset.io,resources=nodeagentsets/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=apps.nodeagentset.io,resources=nodeagentsets/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;delete;patch
@@ -115,6 +117,11 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		// The garbage collector removes the pods and revisions; nothing is created for a set on its way out.
 		return ctrl.Result{}, nil
 	}
+	// Expectations are read before anything is listed: a write observed between the lists and this check would
+	// otherwise count as seen while the lists still miss it, and a stale list could plan a second pod for a node.
+	key := req.NamespacedName
+	satisfied := r.expectations.Satisfied(key)
+
 	selector, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
 	if err != nil || selector.Empty() {
 		// The webhook and the CRD schema keep such sets out; one that slipped in is left alone rather than made to
@@ -135,19 +142,16 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	update, collided, err := r.ensureUpdateRevision(ctx, set, revs)
+	update, collided, err := r.ensureUpdateRevision(ctx, set, selector, revs)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if collided {
 		// collisionCount went up; the next pass hashes to a fresh name.
-		return ctrl.Result{Requeue: true}, nil
+		return ctrl.Result{RequeueAfter: collisionRetry}, nil
 	}
-	if !containsRevision(revs, update) {
-		revs = append(revs, update)
-	}
+	revs = withRevision(revs, update)
 
-	key := req.NamespacedName
 	snap := planner.Snapshot{
 		Set:                   set,
 		Nodes:                 sortedNodes(nodes.Items),
@@ -156,32 +160,56 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		UpdateRevision:        update,
 		Now:                   r.clock.Now(),
 		Backoff:               r.backoff.viewFor(key),
-		ExpectationsSatisfied: r.expectations.Satisfied(key),
+		ExpectationsSatisfied: satisfied,
 		CreateFailure:         r.createFailure(key),
 	}
 	plan := planner.Decide(snap)
 
 	actErr := r.apply(ctx, set, update, plan)
+	if satisfied && len(plan.Creates) == 0 {
+		// No node waits for a pod, so an earlier refused create no longer describes the set.
+		r.setCreateFailure(key, "")
+	}
 
 	if err := r.writeStatus(ctx, set, plan.Status); err != nil {
-		if apierrors.IsConflict(err) {
-			return ctrl.Result{Requeue: true}, nil
+		if apierrors.IsConflict(err) && actErr == nil {
+			// Someone else wrote the set; the next pass sees their change and writes a fresh status.
+			return ctrl.Result{RequeueAfter: conflictRetry}, nil
 		}
-		return ctrl.Result{}, err
+		return ctrl.Result{}, errors.Join(actErr, err)
 	}
-	if err := r.pruneRevisions(ctx, set, revs, update, pods); err != nil {
-		log.Error(err, "pruning old revisions")
+	if satisfied {
+		// Only on a pass that sees all its own writes: a revision whose new pods are not in the cache yet would
+		// otherwise look unused and be pruned.
+		if err := r.pruneRevisions(ctx, set, revs, update, pods); err != nil {
+			log.Error(err, "pruning old revisions")
+		}
 	}
 	if actErr != nil {
 		return ctrl.Result{}, actErr
 	}
-	if !snap.ExpectationsSatisfied {
-		// Nothing was done this pass; the cache events that satisfy the expectations queue the set again, and this
-		// bounds the wait if one of them is lost.
-		return ctrl.Result{RequeueAfter: expectationsTimeout}, nil
-	}
 	r.backoff.GC()
-	return ctrl.Result{RequeueAfter: plan.RequeueAfter}, nil
+	return ctrl.Result{RequeueAfter: nextPass(plan, satisfied)}, nil
+}
+
+// Retry delays for passes that end early because the API server refused a write on a stale object.
+const (
+	collisionRetry = 100 * time.Millisecond
+	conflictRetry  = 100 * time.Millisecond
+)
+
+// nextPass is when to look at the set again with no event arriving. A pass that wrote, or that waited for earlier
+// writes, comes back within expectationsTimeout at the latest: the cache events it waits for normally queue it much
+// sooner, and if one is lost (a watch gap) the expectations expire and the set is not wedged.
+func nextPass(plan planner.Plan, satisfied bool) time.Duration {
+	wrote := len(plan.Creates) > 0 || len(plan.Deletes) > 0
+	if satisfied && !wrote {
+		return plan.RequeueAfter
+	}
+	if plan.RequeueAfter > 0 && plan.RequeueAfter < expectationsTimeout {
+		return plan.RequeueAfter
+	}
+	return expectationsTimeout
 }
 
 func (r *NodeAgentSetReconciler) forget(key types.NamespacedName) {
@@ -218,13 +246,16 @@ func sortedNodes(items []corev1.Node) []*corev1.Node {
 	return nodes
 }
 
-func containsRevision(revs []*appsv1.ControllerRevision, rev *appsv1.ControllerRevision) bool {
+// withRevision puts rev into revs in place of the cached copy of the same name (a renumbered or just created
+// revision is newer than the cache).
+func withRevision(revs []*appsv1.ControllerRevision, rev *appsv1.ControllerRevision) []*appsv1.ControllerRevision {
+	out := make([]*appsv1.ControllerRevision, 0, len(revs)+1)
 	for _, r := range revs {
-		if r.Name == rev.Name {
-			return true
+		if r.Name != rev.Name {
+			out = append(out, r)
 		}
 	}
-	return false
+	return append(out, rev)
 }
 
 // claimPods returns the set's pods after adopting matching orphans and releasing owned pods that stopped matching.

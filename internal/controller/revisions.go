@@ -75,10 +75,21 @@ func (r *NodeAgentSetReconciler) claimRevisions(ctx context.Context, set *v1alph
 
 // ensureUpdateRevision finds, renumbers or creates the revision of the set's current template. collided is true when
 // the name was taken by a revision with other content: status.collisionCount was raised and the caller must requeue.
-func (r *NodeAgentSetReconciler) ensureUpdateRevision(ctx context.Context, set *v1alpha1.NodeAgentSet, revs []*appsv1.ControllerRevision) (update *appsv1.ControllerRevision, collided bool, err error) {
+func (r *NodeAgentSetReconciler) ensureUpdateRevision(ctx context.Context, set *v1alpha1.NodeAgentSet, selector labels.Selector, revs []*appsv1.ControllerRevision) (update *appsv1.ControllerRevision, collided bool, err error) {
 	decision, err := revision.Decide(set, revs)
 	if err != nil {
 		return nil, false, err
+	}
+	if decision.Action != revision.UseExisting {
+		// A new number is about to be handed out: take it from the API server, not the cache, or a revision created
+		// a moment ago and not cached yet would share its number with this one.
+		live, err := r.liveRevisions(ctx, set, selector)
+		if err != nil {
+			return nil, false, err
+		}
+		if decision, err = revision.Decide(set, live); err != nil {
+			return nil, false, err
+		}
 	}
 	switch decision.Action {
 	case revision.UseExisting:
@@ -123,6 +134,21 @@ func (r *NodeAgentSetReconciler) ensureUpdateRevision(ctx context.Context, set *
 		return nil, false, fmt.Errorf("raising collisionCount: %w", err)
 	}
 	return nil, true, nil
+}
+
+// liveRevisions reads the set's revisions from the API server.
+func (r *NodeAgentSetReconciler) liveRevisions(ctx context.Context, set *v1alpha1.NodeAgentSet, selector labels.Selector) ([]*appsv1.ControllerRevision, error) {
+	var list appsv1.ControllerRevisionList
+	if err := r.apiReader.List(ctx, &list, client.InNamespace(set.Namespace), client.MatchingLabelsSelector{Selector: selector}); err != nil {
+		return nil, fmt.Errorf("listing revisions: %w", err)
+	}
+	var owned []*appsv1.ControllerRevision
+	for i := range list.Items {
+		if uid, ok := controllerUID(&list.Items[i]); ok && uid == set.UID {
+			owned = append(owned, &list.Items[i])
+		}
+	}
+	return owned, nil
 }
 
 // pruneRevisions deletes old revisions beyond revisionHistoryLimit that no live pod runs.

@@ -84,6 +84,8 @@ func (r *NodeAgentSetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named(controllerName).
 		For(&v1alpha1.NodeAgentSet{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
+		// A revision deleted or edited by hand is put back (or its loss noticed) without waiting for other events.
+		Owns(&appsv1.ControllerRevision{}).
 		Watches(&corev1.Pod{}, &podEventHandler{r: r}).
 		Watches(&corev1.Node{}, &nodeEventHandler{r: r}).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.workers}).
@@ -142,7 +144,12 @@ func (h *podEventHandler) Create(ctx context.Context, e event.CreateEvent, q que
 		return
 	}
 	if pod.DeletionTimestamp != nil {
-		// Seen for the first time already terminating (a restart of the controller): only a deletion to observe.
+		// Seen for the first time already terminating: both its creation and its deletion are observed now.
+		if set := h.r.setForPod(ctx, pod); set != nil {
+			if node, err := placement.TargetNodeName(pod); err == nil {
+				h.r.expectations.CreateObserved(client.ObjectKeyFromObject(set), node)
+			}
+		}
 		h.Delete(ctx, event.DeleteEvent{Object: pod}, q)
 		return
 	}
@@ -261,6 +268,13 @@ func (h *nodeEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q qu
 	if !ok {
 		return
 	}
+	// Sets that counted the node as eligible recount it even if their pod never made it there (a refused create, a
+	// failed pod in backoff).
+	h.forEachSet(ctx, func(set *v1alpha1.NodeAgentSet) {
+		if shouldRun, _ := placement.NodeShouldRunPod(node, set); shouldRun {
+			enqueue(q, set.Namespace, set.Name)
+		}
+	})
 	var pods corev1.PodList
 	if err := h.r.client.List(ctx, &pods, client.MatchingFields{podNodeIndex: node.Name}); err != nil {
 		return

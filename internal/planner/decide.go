@@ -7,6 +7,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/placement"
@@ -28,7 +30,11 @@ func Decide(s Snapshot) Plan {
 		RequeueAfter: d.requeueAfter(),
 	}
 	if s.ExpectationsSatisfied && s.Set.DeletionTimestamp == nil {
-		plan.Creates = d.sortedCreates()
+		if d.selectorMismatch == "" {
+			// Pods from a template the selector does not match would be released as soon as they exist and
+			// replaced again, without end; nothing is created until the spec is fixed.
+			plan.Creates = d.sortedCreates()
+		}
 		plan.Deletes = d.sortedDeletes()
 		plan.BackoffNext = d.sortedBackoffNext()
 	}
@@ -63,6 +69,9 @@ type decision struct {
 	deletes      map[string]PodDeletion // by namespace/name
 	backoffNext  map[string]bool
 	backoffWaits []time.Duration
+
+	// selectorMismatch explains why the template's labels do not match the selector; empty when they do.
+	selectorMismatch string
 }
 
 func newDecision(s Snapshot) *decision {
@@ -119,6 +128,7 @@ func newDecision(s Snapshot) *decision {
 	}
 
 	d.strategy = resolveStrategy(s.Set, d.desired)
+	d.selectorMismatch = selectorMismatch(s.Set)
 	return d
 }
 
@@ -315,4 +325,18 @@ func sortedPods(pods []*corev1.Pod) []*corev1.Pod {
 		return a.Name < b.Name
 	})
 	return out
+}
+
+// selectorMismatch says, naming the field and value, why the set's selector does not select its own template's
+// pods; empty when it does. The admission webhook rejects such sets; this guards a set stored without it.
+func selectorMismatch(set *v1alpha1.NodeAgentSet) string {
+	selector, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
+	if err != nil {
+		return fmt.Sprintf("spec.selector: invalid value: %v", err)
+	}
+	if !selector.Matches(labels.Set(set.Spec.Template.Labels)) {
+		return fmt.Sprintf("spec.selector: %q does not match the template labels %v; no pods are created until it does",
+			selector.String(), labels.Set(set.Spec.Template.Labels))
+	}
+	return ""
 }

@@ -13,10 +13,6 @@ import (
 	"github.com/nodeagentset/nodeagentset/internal/placement"
 )
 
-// ReasonInvalidUpdateStrategy is the Stalled reason when spec.updateStrategy cannot be resolved (an unsupported type
-// or a malformed int-or-percent); the rolling update waits until the spec is fixed.
-const ReasonInvalidUpdateStrategy = "InvalidUpdateStrategy"
-
 // status rebuilds the set's status from the snapshot alone, with the upstream DaemonSet controller's counting: per
 // node that should run the pod, its oldest pod (terminating ones included) decides ready, available and updated.
 func (d *decision) status() v1alpha1.NodeAgentSetStatus {
@@ -238,9 +234,14 @@ func (d *decision) conditions(st v1alpha1.NodeAgentSetStatus) []metav1.Condition
 // stalled reports a problem the controller cannot solve by itself, the most fundamental first.
 func (d *decision) stalled() (corev1.ConditionStatus, string, string) {
 	if d.strategy.invalid != "" {
-		return corev1.ConditionTrue, ReasonInvalidUpdateStrategy, d.strategy.invalid
+		return corev1.ConditionTrue, v1alpha1.ReasonInvalidUpdateStrategy, d.strategy.invalid
 	}
-	if d.snap.CreateFailure != "" {
+	if d.selectorMismatch != "" {
+		return corev1.ConditionTrue, v1alpha1.ReasonSelectorMismatch, d.selectorMismatch
+	}
+	if d.snap.CreateFailure != "" && d.someEligibleNodeLacksPod() {
+		// A refused create matters only while a node still waits for its pod; once none does (the node went, or a
+		// later create went through) the failure is history, not a reason to call the set failed.
 		return corev1.ConditionTrue, v1alpha1.ReasonCreateFailed, "creating pods failed: " + d.snap.CreateFailure
 	}
 	var failing []string
@@ -271,6 +272,16 @@ func (d *decision) stalled() (corev1.ConditionStatus, string, string) {
 			"%d pod(s) cannot be scheduled on their node: %s", len(unschedulable), listSome(unschedulable))
 	}
 	return corev1.ConditionFalse, "", ""
+}
+
+// someEligibleNodeLacksPod reports whether a node that should run the set's pod has none at all.
+func (d *decision) someEligibleNodeLacksPod() bool {
+	for _, n := range d.nodes {
+		if n.shouldRun && len(n.pods) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // listSome joins up to five items, saying how many more there are.

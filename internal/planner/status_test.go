@@ -180,6 +180,17 @@ func TestDecideConditions(t *testing.T) {
 			"Ready=False/PodsUnavailable Progressing=True/PodsUnavailable Reconciling=False/FailedCreate Stalled=True/FailedCreate",
 		},
 		{
+			"a refused create is history once every eligible node has a pod",
+			with(snapshot(newSet(func(s *v1alpha1.NodeAgentSet) { s.Status.ObservedGeneration = 2 }), nodes("n1"), pod("a", "n1", newHash)),
+				func(s *Snapshot) { s.CreateFailure = `pods "agent-" is forbidden: exceeded quota` }),
+			"Ready=True/RolloutComplete Progressing=True/RolloutComplete Reconciling=False/RolloutComplete Stalled=False/RolloutComplete",
+		},
+		{
+			"stalled: selector does not match the template labels",
+			snapshot(newSet(func(s *v1alpha1.NodeAgentSet) { s.Spec.Template.Labels = map[string]string{"app": "other"} }), nodes("n1")),
+			"Ready=False/PodsUnavailable Progressing=True/PodsUnavailable Reconciling=False/SelectorMismatch Stalled=True/SelectorMismatch",
+		},
+		{
 			"stalled: failed pod in backoff",
 			with(snapshot(newSet(), nodes("n1"), pod("a", "n1", newHash, phase(corev1.PodFailed))),
 				func(s *Snapshot) { s.Backoff = fixedBackoff{"n1": time.Minute} }),
@@ -247,5 +258,13 @@ func TestDecideRequeueAfter(t *testing.T) {
 				t.Fatalf("requeueAfter = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestDecideCreatesNothingWhenTheSelectorMissesTheTemplate(t *testing.T) {
+	set := newSet(func(s *v1alpha1.NodeAgentSet) { s.Spec.Template.Labels = map[string]string{"app": "other"} })
+	plan := Decide(snapshot(set, nodes("n1", "n2")))
+	if len(plan.Creates) != 0 {
+		t.Fatalf("creates = %v: pods the selector does not match would be released and recreated forever", plan.Creates)
 	}
 }
