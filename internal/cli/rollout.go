@@ -146,7 +146,8 @@ func (d *commandDeps) runUndo(ctx context.Context, nameArg string, toRevision in
 		_, err = fmt.Fprintf(d.streams.Out, "%s skipped rollback (current template already matches revision %d)\n", objref.Printed(name), target.Revision)
 		return err
 	}
-	_, err = fmt.Fprintf(d.streams.Out, "%s rolled back\n", objref.Printed(name))
+	// The rollout commands report on the set as `rollout status` does: nodeagentset "NAME".
+	_, err = fmt.Fprintf(d.streams.Out, "nodeagentset %q rolled back\n", name)
 	return err
 }
 

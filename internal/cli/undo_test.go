@@ -29,7 +29,7 @@ var _ = Describe("rollout undo", func() {
 	It("restores the template of --to-revision and keeps the rest of the set", func(ctx SpecContext) {
 		out, err := kubectlNas(ctx, ns, "rollout", "undo", "agent", "--to-revision=1")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(out).To(Equal("nodeagentset.apps.nodeagentset.io/agent rolled back\n"))
+		Expect(out).To(Equal("nodeagentset \"agent\" rolled back\n"))
 
 		after := get(ctx, set)
 		Expect(equality.Semantic.DeepEqual(after.Spec.Template, withImage(set, "pause", "registry.k8s.io/pause:3.8"))).To(BeTrue(),
@@ -46,7 +46,7 @@ var _ = Describe("rollout undo", func() {
 	It("goes back to the revision before the newest without --to-revision", func(ctx SpecContext) {
 		out, err := kubectlNas(ctx, ns, "rollout", "undo", "agent")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(out).To(Equal("nodeagentset.apps.nodeagentset.io/agent rolled back\n"))
+		Expect(out).To(Equal("nodeagentset \"agent\" rolled back\n"))
 		after := get(ctx, set)
 		Expect(after.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.k8s.io/pause:typo"))
 		Expect(after.Annotations).To(HaveKeyWithValue(v1alpha1.ChangeCauseAnnotation, "bad image"))
