@@ -92,38 +92,25 @@ func (r *NodeAgentSetReconciler) createPods(ctx context.Context, set *v1alpha1.N
 
 func (r *NodeAgentSetReconciler) createBatch(ctx context.Context, set *v1alpha1.NodeAgentSet, hash string, batch []planner.PodCreation) []error {
 	key := client.ObjectKeyFromObject(set)
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, c := range batch {
-		wg.Add(1)
-		go func(c planner.PodCreation) {
-			defer wg.Done()
-			pod := placement.NewPod(set, c.NodeName, hash)
-			err := r.pods.CreatePod(ctx, pod)
-			switch {
-			case err == nil:
-				r.recorder.Eventf(set, nil, corev1.EventTypeNormal, eventSuccessfulCreate, "Create", "Created pod: %s", pod.Name)
-				return
-			case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
-				// The namespace is going away with the set; nothing to report.
-			case apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err):
-				// The create may still land; keep the expectation and let the cache tell.
-				return
-			default:
-				r.recorder.Eventf(set, nil, corev1.EventTypeWarning, eventFailedCreate, "Create",
-					"Error creating pod for node %s: %v", c.NodeName, err)
-			}
-			r.expectations.CreateObserved(key, c.NodeName)
-			mu.Lock()
-			errs = append(errs, err)
-			mu.Unlock()
-		}(c)
-	}
-	wg.Wait()
-	return errs
+	return inParallel(batch, func(c planner.PodCreation) error {
+		pod := placement.NewPod(set, c.NodeName, hash)
+		err := r.pods.CreatePod(ctx, pod)
+		switch {
+		case err == nil:
+			r.recorder.Eventf(set, nil, corev1.EventTypeNormal, eventSuccessfulCreate, "Create", "Created pod: %s", pod.Name)
+			return nil
+		case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+			// The namespace is going away with the set; nothing to report.
+		case apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err):
+			// The create may still land; keep the expectation and let the cache tell.
+			return nil
+		default:
+			r.recorder.Eventf(set, nil, corev1.EventTypeWarning, eventFailedCreate, "Create",
+				"Error creating pod for node %s: %v", c.NodeName, err)
+		}
+		r.expectations.CreateObserved(key, c.NodeName)
+		return err
+	})
 }
 
 func (r *NodeAgentSetReconciler) deletePods(ctx context.Context, set *v1alpha1.NodeAgentSet, deletes []planner.PodDeletion) error {
@@ -132,40 +119,51 @@ func (r *NodeAgentSetReconciler) deletePods(ctx context.Context, set *v1alpha1.N
 	for _, d := range deletes {
 		r.expectations.ExpectDelete(key, d.Pod.UID)
 	}
+	errs := inParallel(deletes, func(d planner.PodDeletion) error {
+		if d.Reason == planner.DeleteFailed {
+			node, _ := placement.TargetNodeName(d.Pod)
+			r.recorder.Eventf(set, d.Pod, corev1.EventTypeWarning, eventFailedDaemonPod, "Delete",
+				"Found failed daemon pod %s/%s on node %s, will try to kill it", d.Pod.Namespace, d.Pod.Name, node)
+		}
+		err := r.pods.DeletePod(ctx, d.Pod)
+		switch {
+		case err == nil:
+			log.V(1).Info("deleted pod", "pod", d.Pod.Name, "reason", d.Reason, "message", d.Message)
+			r.recorder.Eventf(set, d.Pod, corev1.EventTypeNormal, eventSuccessfulDelete, "Delete", "Deleted pod: %s", d.Pod.Name)
+			return nil
+		case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
+			// Already gone (or replaced by another pod of that name): nothing to wait for.
+			r.expectations.DeleteObserved(key, d.Pod.UID)
+			return nil
+		default:
+			r.recorder.Eventf(set, d.Pod, corev1.EventTypeWarning, eventFailedDelete, "Delete",
+				"Error deleting pod %s: %v", d.Pod.Name, err)
+		}
+		r.expectations.DeleteObserved(key, d.Pod.UID)
+		return fmt.Errorf("deleting pod %s: %w", d.Pod.Name, err)
+	})
+	return errors.Join(errs...)
+}
+
+// inParallel runs write for every item at once, as upstream issues a batch's creates and deletes, and returns the
+// errors it reported.
+func inParallel[T any](items []T, write func(T) error) []error {
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		errs []error
 	)
-	for _, d := range deletes {
+	for _, item := range items {
 		wg.Add(1)
-		go func(d planner.PodDeletion) {
+		go func() {
 			defer wg.Done()
-			if d.Reason == planner.DeleteFailed {
-				node, _ := placement.TargetNodeName(d.Pod)
-				r.recorder.Eventf(set, d.Pod, corev1.EventTypeWarning, eventFailedDaemonPod, "Delete",
-					"Found failed daemon pod %s/%s on node %s, will try to kill it", d.Pod.Namespace, d.Pod.Name, node)
+			if err := write(item); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
 			}
-			err := r.pods.DeletePod(ctx, d.Pod)
-			switch {
-			case err == nil:
-				log.V(1).Info("deleted pod", "pod", d.Pod.Name, "reason", d.Reason, "message", d.Message)
-				r.recorder.Eventf(set, d.Pod, corev1.EventTypeNormal, eventSuccessfulDelete, "Delete", "Deleted pod: %s", d.Pod.Name)
-				return
-			case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
-				// Already gone (or replaced by another pod of that name): nothing to wait for.
-				r.expectations.DeleteObserved(key, d.Pod.UID)
-				return
-			default:
-				r.recorder.Eventf(set, d.Pod, corev1.EventTypeWarning, eventFailedDelete, "Delete",
-					"Error deleting pod %s: %v", d.Pod.Name, err)
-			}
-			r.expectations.DeleteObserved(key, d.Pod.UID)
-			mu.Lock()
-			errs = append(errs, fmt.Errorf("deleting pod %s: %w", d.Pod.Name, err))
-			mu.Unlock()
-		}(d)
+		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return errs
 }
