@@ -372,51 +372,49 @@ func webhookDefinitions(c *classified, deployment string) ([]operatorsv1alpha1.W
 	}
 
 	var defs []operatorsv1alpha1.WebhookDescription
+	// describe turns one webhook into its CSV entry; the fields both kinds of webhook share are taken from a
+	// ValidatingWebhook, and a mutating one adds its reinvocation policy.
+	describe := func(typ operatorsv1alpha1.WebhookAdmissionType, w admissionregistrationv1.ValidatingWebhook,
+		reinvocation *admissionregistrationv1.ReinvocationPolicyType) error {
+		port, target, path, err := ports(w.Name, w.ClientConfig)
+		if err != nil {
+			return err
+		}
+		defs = append(defs, operatorsv1alpha1.WebhookDescription{
+			GenerateName:            w.Name,
+			Type:                    typ,
+			DeploymentName:          deployment,
+			ContainerPort:           port,
+			TargetPort:              target,
+			Rules:                   w.Rules,
+			FailurePolicy:           w.FailurePolicy,
+			MatchPolicy:             w.MatchPolicy,
+			ObjectSelector:          w.ObjectSelector,
+			SideEffects:             w.SideEffects,
+			TimeoutSeconds:          w.TimeoutSeconds,
+			AdmissionReviewVersions: w.AdmissionReviewVersions,
+			ReinvocationPolicy:      reinvocation,
+			WebhookPath:             path,
+		})
+		return nil
+	}
 	for _, cfg := range c.mutating {
 		for _, w := range cfg.Webhooks {
-			port, target, path, err := ports(w.Name, w.ClientConfig)
-			if err != nil {
+			shared := admissionregistrationv1.ValidatingWebhook{
+				Name: w.Name, ClientConfig: w.ClientConfig, Rules: w.Rules, FailurePolicy: w.FailurePolicy,
+				MatchPolicy: w.MatchPolicy, ObjectSelector: w.ObjectSelector, SideEffects: w.SideEffects,
+				TimeoutSeconds: w.TimeoutSeconds, AdmissionReviewVersions: w.AdmissionReviewVersions,
+			}
+			if err := describe(operatorsv1alpha1.MutatingAdmissionWebhook, shared, w.ReinvocationPolicy); err != nil {
 				return nil, nil, err
 			}
-			defs = append(defs, operatorsv1alpha1.WebhookDescription{
-				GenerateName:            w.Name,
-				Type:                    operatorsv1alpha1.MutatingAdmissionWebhook,
-				DeploymentName:          deployment,
-				ContainerPort:           port,
-				TargetPort:              target,
-				Rules:                   w.Rules,
-				FailurePolicy:           w.FailurePolicy,
-				MatchPolicy:             w.MatchPolicy,
-				ObjectSelector:          w.ObjectSelector,
-				SideEffects:             w.SideEffects,
-				TimeoutSeconds:          w.TimeoutSeconds,
-				AdmissionReviewVersions: w.AdmissionReviewVersions,
-				ReinvocationPolicy:      w.ReinvocationPolicy,
-				WebhookPath:             path,
-			})
 		}
 	}
 	for _, cfg := range c.validating {
 		for _, w := range cfg.Webhooks {
-			port, target, path, err := ports(w.Name, w.ClientConfig)
-			if err != nil {
+			if err := describe(operatorsv1alpha1.ValidatingAdmissionWebhook, w, nil); err != nil {
 				return nil, nil, err
 			}
-			defs = append(defs, operatorsv1alpha1.WebhookDescription{
-				GenerateName:            w.Name,
-				Type:                    operatorsv1alpha1.ValidatingAdmissionWebhook,
-				DeploymentName:          deployment,
-				ContainerPort:           port,
-				TargetPort:              target,
-				Rules:                   w.Rules,
-				FailurePolicy:           w.FailurePolicy,
-				MatchPolicy:             w.MatchPolicy,
-				ObjectSelector:          w.ObjectSelector,
-				SideEffects:             w.SideEffects,
-				TimeoutSeconds:          w.TimeoutSeconds,
-				AdmissionReviewVersions: w.AdmissionReviewVersions,
-				WebhookPath:             path,
-			})
 		}
 	}
 	sort.SliceStable(defs, func(i, j int) bool {
