@@ -21,6 +21,7 @@ import (
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/cli"
+	"github.com/nodeagentset/nodeagentset/test/testcluster"
 )
 
 // The suite runs the commands in-process against a real API server with the NodeAgentSet CRD. No controller runs:
@@ -44,12 +45,8 @@ var _ = BeforeSuite(func() {
 		ErrorIfCRDPathMissing: true,
 	}
 	// `make test` sets KUBEBUILDER_ASSETS; a plain `go test` finds the binaries `make cluster-binaries` linked.
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		assets, err := filepath.Abs(filepath.Join("..", "..", "bin", "cluster", "envtest-v1.37.2-v3.5.35"))
-		Expect(err).NotTo(HaveOccurred())
-		if _, err := os.Stat(assets); err == nil {
-			testEnv.BinaryAssetsDirectory = assets
-		}
+	if assets, err := testcluster.AssetsDir(); err == nil {
+		testEnv.BinaryAssetsDirectory = assets
 	}
 	cfg, err := testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())

@@ -2,7 +2,6 @@ package packaging
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/test/testcluster"
 )
 
 var (
@@ -74,11 +74,8 @@ var _ = BeforeSuite(func() {
 		CRDInstallOptions:     envtest.CRDInstallOptions{CRDs: certManagerCRDStubs()},
 	}
 	// `make test` sets KUBEBUILDER_ASSETS; a plain `go test` finds the binaries `make cluster-binaries` linked.
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		assets := filepath.Join(root, "bin", "cluster", "envtest-v1.37.2-v3.5.35")
-		if _, err := os.Stat(assets); err == nil {
-			testEnv.BinaryAssetsDirectory = assets
-		}
+	if assets, err := testcluster.AssetsDir(); err == nil {
+		testEnv.BinaryAssetsDirectory = assets
 	}
 	var err error
 	cfg, err = testEnv.Start()

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	webhookv1alpha1 "github.com/nodeagentset/nodeagentset/internal/webhook/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/test/testcluster"
 )
 
 // The suite runs the real admission path: a kube-apiserver with the NodeAgentSet CRD and the webhook configurations
@@ -54,12 +54,8 @@ var _ = BeforeSuite(func() {
 		},
 	}
 	// `make test` sets KUBEBUILDER_ASSETS; a plain `go test` finds the binaries `make cluster-binaries` linked.
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		assets, err := filepath.Abs(filepath.Join("..", "..", "..", "bin", "cluster", "envtest-v1.37.2-v3.5.35"))
-		Expect(err).NotTo(HaveOccurred())
-		if _, err := os.Stat(assets); err == nil {
-			testEnv.BinaryAssetsDirectory = assets
-		}
+	if assets, err := testcluster.AssetsDir(); err == nil {
+		testEnv.BinaryAssetsDirectory = assets
 	}
 	// Starting also proves the CRD's CEL rules are within the apiserver's cost limits: it refuses the CRD otherwise.
 	cfg, err := testEnv.Start()
