@@ -44,6 +44,22 @@ const (
 	// ReasonSelectorMismatch: spec.selector does not match the template's labels (possible only without the
 	// admission webhook); no pod is created until the spec is fixed.
 	ReasonSelectorMismatch = "SelectorMismatch"
+	// ReasonInvalidSelector: spec.selector is empty or cannot be parsed (possible only without the admission
+	// webhook); nothing is written until the spec is fixed.
+	ReasonInvalidSelector = "InvalidSelector"
+
+	// ReasonCanaryRunning: the canary nodes run the update revision and are being validated.
+	ReasonCanaryRunning = "CanaryRunning"
+	// ReasonCanaryWaitingForPromotion: the canary passed and promotion is Manual; the rollout waits for the
+	// promote-revision annotation.
+	ReasonCanaryWaitingForPromotion = "CanaryWaitingForPromotion"
+	// ReasonCanaryFailed: a canary pod restarted too often or showed a failure reason; the rollout is held (Pause) or
+	// the canary nodes are put back on the current revision (Abort).
+	ReasonCanaryFailed = "CanaryFailed"
+	// ReasonCanaryNoNodes: a canary is configured but no eligible node matches it; nothing is updated.
+	ReasonCanaryNoNodes = "CanaryNoNodes"
+	// ReasonProgressDeadlineExceeded: the rollout made no progress for progressDeadlineSeconds.
+	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 )
 
 // Labels and annotations.
@@ -55,6 +71,12 @@ const (
 	ChangeCauseAnnotation = "kubernetes.io/change-cause"
 	// RestartedAtAnnotation, set on the pod template by `kubectl nas rollout restart`, forces a new revision.
 	RestartedAtAnnotation = "nodeagentset.io/restartedAt"
+	// PromoteRevisionAnnotation, set on the set by `kubectl nas rollout promote`, promotes a canary that waits for a
+	// manual promotion (or overrides a paused canary failure) when it names status.updateRevision.
+	PromoteRevisionAnnotation = "apps.nodeagentset.io/promote-revision"
+	// ClusterAutoscalerDaemonSetPodAnnotation is on every pod, so cluster-autoscaler treats the pods as DaemonSet
+	// pods (they do not block a scale-down and are counted in node templates).
+	ClusterAutoscalerDaemonSetPodAnnotation = "cluster-autoscaler.kubernetes.io/daemonset-pod"
 )
 
 // Defaults, as for an apps/v1 DaemonSet.
