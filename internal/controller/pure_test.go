@@ -130,3 +130,29 @@ func TestMergeConditionsKeepsForeignConditionsAndTransitionTimes(t *testing.T) {
 		t.Error("mergeConditions modified its input")
 	}
 }
+
+func TestTrimManagedFields(t *testing.T) {
+	early, late := metav1.NewTime(time.Unix(100, 0)), metav1.NewTime(time.Unix(200, 0))
+	fields := &metav1.FieldsV1{Raw: []byte(`{"f:status":{}}`)}
+	entries := []metav1.ManagedFieldsEntry{
+		{Manager: "kube-scheduler", Operation: metav1.ManagedFieldsOperationUpdate, Time: &late, FieldsV1: fields},
+		{Manager: "kubelet", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", Time: &early, FieldsV1: fields},
+		{Manager: "kubelet", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", Time: &late, FieldsV1: fields},
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{ManagedFields: entries}}
+	if _, err := trimManagedFields(pod); err != nil {
+		t.Fatal(err)
+	}
+	want := []metav1.ManagedFieldsEntry{{Manager: "kubelet", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", Time: &late}}
+	if len(pod.ManagedFields) != 1 || pod.ManagedFields[0].Manager != want[0].Manager || !pod.ManagedFields[0].Time.Equal(&late) ||
+		pod.ManagedFields[0].FieldsV1 != nil {
+		t.Errorf("pod managedFields = %+v, want only the latest status write without its field set", pod.ManagedFields)
+	}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{ManagedFields: entries}}
+	if _, err := trimManagedFields(node); err != nil {
+		t.Fatal(err)
+	}
+	if node.ManagedFields != nil {
+		t.Errorf("node managedFields = %+v, want none", node.ManagedFields)
+	}
+}

@@ -305,12 +305,12 @@ func (d *decision) requeueAfter() time.Duration {
 	for _, wait := range d.backoffWaits {
 		consider(wait)
 	}
-	if minReady := d.set.Spec.MinReadySeconds; minReady > 0 {
-		for _, n := range d.nodes {
-			for _, pod := range n.pods {
-				if at, ok := placement.AvailableAt(pod, minReady); ok && !isTerminating(pod) {
-					consider(at.Sub(d.now))
-				}
+	// Availability depends on time only with minReadySeconds (AvailableAt says so); a ready time in the future (a
+	// kubelet clock ahead of this one) is looked ahead to as well, so no rollout waits for an unrelated event.
+	for _, n := range d.nodes {
+		for _, pod := range n.pods {
+			if at, ok := placement.AvailableAt(pod, d.set.Spec.MinReadySeconds); ok && !isTerminating(pod) {
+				consider(at.Sub(d.now))
 			}
 		}
 	}

@@ -268,3 +268,43 @@ func TestDecideCreatesNothingWhenTheSelectorMissesTheTemplate(t *testing.T) {
 		t.Fatalf("creates = %v: pods the selector does not match would be released and recreated forever", plan.Creates)
 	}
 }
+
+// A kubelet whose clock runs 30s ahead of the controller's stamps Ready transition times in the future.
+func TestDecideUnderKubeletClockSkew(t *testing.T) {
+	const skew = 30 * time.Second
+	t.Run("minReadySeconds 0: a ready pod is available at once and the rollout moves on", func(t *testing.T) {
+		set := newSet(maxUnavailable("1"))
+		plan := Decide(snapshot(set, nodes("n1", "n2"),
+			pod("new-n1", "n1", newHash, readyAt(t0.Add(skew))), pod("old-n2", "n2", oldHash)))
+		if plan.Status.NumberAvailable != 2 {
+			t.Errorf("numberAvailable = %d, want 2: ready pods count as available with minReadySeconds 0", plan.Status.NumberAvailable)
+		}
+		if _, deletes := summary(plan); len(deletes) != 1 || deletes[0] != "old-n2:RollingUpdate" {
+			t.Errorf("deletes = %v, want [old-n2:RollingUpdate]", deletes)
+		}
+		if plan.RequeueAfter != 0 {
+			t.Errorf("requeueAfter = %v, want 0: nothing waits for time", plan.RequeueAfter)
+		}
+	})
+	t.Run("minReadySeconds 5: the wait is counted from the API server's record of the status write", func(t *testing.T) {
+		set := newSet(maxUnavailable("1"), minReady(5))
+		plan := Decide(snapshot(set, nodes("n1", "n2"),
+			pod("new-n1", "n1", newHash, readyAt(t0.Add(skew)), statusWrittenAt(t0.Add(-2*time.Second))), pod("old-n2", "n2", oldHash)))
+		if plan.RequeueAfter != 3*time.Second {
+			t.Errorf("requeueAfter = %v, want 3s (written 2s ago, minReadySeconds 5), not the skew plus 5s", plan.RequeueAfter)
+		}
+		later := snapshot(set, nodes("n1", "n2"),
+			pod("new-n1", "n1", newHash, readyAt(t0.Add(skew)), statusWrittenAt(t0.Add(-5*time.Second))), pod("old-n2", "n2", oldHash))
+		if _, deletes := summary(Decide(later)); len(deletes) != 1 || deletes[0] != "old-n2:RollingUpdate" {
+			t.Errorf("5s after the status write: deletes = %v, want [old-n2:RollingUpdate]", deletes)
+		}
+	})
+	t.Run("minReadySeconds 5 without a recorded write time: requeue for when the future ready time is reached", func(t *testing.T) {
+		set := newSet(maxUnavailable("1"), minReady(5))
+		plan := Decide(snapshot(set, nodes("n1", "n2"),
+			pod("new-n1", "n1", newHash, readyAt(t0.Add(skew))), pod("old-n2", "n2", oldHash)))
+		if plan.RequeueAfter != skew+5*time.Second {
+			t.Errorf("requeueAfter = %v, want %v", plan.RequeueAfter, skew+5*time.Second)
+		}
+	})
+}
