@@ -122,12 +122,15 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	key := req.NamespacedName
 	satisfied := r.expectations.Satisfied(key)
 
+	if problem := planner.InvalidSelector(set); problem != "" {
+		// The webhook and the CRD schema keep such sets out; one that slipped in is reported Stalled and its pods
+		// are left alone rather than an empty selector made to claim every pod in the namespace.
+		log.Info("set has an unusable selector; no pod is created or deleted", "problem", problem)
+		return ctrl.Result{}, r.reportInvalidSelector(ctx, set, satisfied)
+	}
 	selector, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
-	if err != nil || selector.Empty() {
-		// The webhook and the CRD schema keep such sets out; one that slipped in is left alone rather than made to
-		// select every pod in the namespace.
-		log.Info("ignoring set with an invalid or empty selector", "error", err)
-		return ctrl.Result{}, nil
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 
 	var nodes corev1.NodeList
@@ -326,4 +329,45 @@ func (r *NodeAgentSetReconciler) stillLive(ctx context.Context, set *v1alpha1.No
 		return false, err
 	}
 	return fresh.UID == set.UID && fresh.DeletionTimestamp == nil, nil
+}
+
+// reportInvalidSelector writes the status of a set whose selector cannot be used: counted from the pods and
+// revisions it already owns (found by owner, not by selector; none is adopted or released), with Stalled=True
+// InvalidSelector. The plan's writes are not applied; the planner makes none for such a set anyway.
+func (r *NodeAgentSetReconciler) reportInvalidSelector(ctx context.Context, set *v1alpha1.NodeAgentSet, satisfied bool) error {
+	var nodes corev1.NodeList
+	if err := r.client.List(ctx, &nodes); err != nil {
+		return err
+	}
+	var owned corev1.PodList
+	if err := r.client.List(ctx, &owned, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
+		return err
+	}
+	var ownedRevs appsv1.ControllerRevisionList
+	if err := r.client.List(ctx, &ownedRevs, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
+		return err
+	}
+	pods := make([]*corev1.Pod, 0, len(owned.Items))
+	for i := range owned.Items {
+		pods = append(pods, &owned.Items[i])
+	}
+	var revs []*appsv1.ControllerRevision
+	var update *appsv1.ControllerRevision
+	for i := range ownedRevs.Items {
+		revs = append(revs, &ownedRevs.Items[i])
+		if ownedRevs.Items[i].Name == set.Status.UpdateRevision {
+			update = &ownedRevs.Items[i]
+		}
+	}
+	plan := planner.Decide(planner.Snapshot{
+		Set:                   set,
+		Nodes:                 sortedNodes(nodes.Items),
+		Pods:                  pods,
+		Revisions:             revs,
+		UpdateRevision:        update,
+		Now:                   r.clock.Now(),
+		Backoff:               r.backoff.viewFor(client.ObjectKeyFromObject(set)),
+		ExpectationsSatisfied: satisfied,
+	})
+	return r.writeStatus(ctx, set, plan.Status)
 }

@@ -233,6 +233,9 @@ func (d *decision) conditions(st v1alpha1.NodeAgentSetStatus) []metav1.Condition
 
 // stalled reports a problem the controller cannot solve by itself, the most fundamental first.
 func (d *decision) stalled() (corev1.ConditionStatus, string, string) {
+	if d.invalidSelector != "" {
+		return corev1.ConditionTrue, v1alpha1.ReasonInvalidSelector, d.invalidSelector
+	}
 	if d.strategy.invalid != "" {
 		return corev1.ConditionTrue, v1alpha1.ReasonInvalidUpdateStrategy, d.strategy.invalid
 	}

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -307,4 +308,49 @@ func TestDecideUnderKubeletClockSkew(t *testing.T) {
 			t.Errorf("requeueAfter = %v, want %v", plan.RequeueAfter, skew+5*time.Second)
 		}
 	})
+}
+
+// A selector the schema let through but that cannot be used (no webhook installed) stalls the set with a message
+// naming the field and value, and no pod is created or deleted.
+func TestDecideInvalidSelector(t *testing.T) {
+	withSelector := func(sel *metav1.LabelSelector) setOpt {
+		return func(s *v1alpha1.NodeAgentSet) { s.Spec.Selector = sel }
+	}
+	expr := func(op metav1.LabelSelectorOperator, values ...string) *metav1.LabelSelector {
+		return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: op, Values: values}}}
+	}
+	cases := []struct {
+		name     string
+		selector *metav1.LabelSelector
+		want     []string
+	}{
+		{"missing", nil, []string{"spec.selector: Required value"}},
+		{"empty", &metav1.LabelSelector{}, []string{`spec.selector: Invalid value: "{}"`, "select every pod"}},
+		{"In without values", expr(metav1.LabelSelectorOpIn), []string{"spec.selector.matchExpressions[0].values: Required value"}},
+		{"unknown operator", expr("Equals", "agent"), []string{`spec.selector.matchExpressions[0].operator: Invalid value: "Equals"`}},
+		{"Exists with values", expr(metav1.LabelSelectorOpExists, "agent"), []string{"spec.selector.matchExpressions[0].values: Forbidden"}},
+		{"bad key", &metav1.LabelSelector{MatchLabels: map[string]string{"app!": "agent"}}, []string{`spec.selector.matchLabels: Invalid value: "app!"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			set := newSet(withSelector(tc.selector), maxUnavailable("1"))
+			plan := Decide(snapshot(set, nodes("n1", "n2"), pod("old-n1", "n1", oldHash), pod("failed-n2", "n2", newHash, phase(corev1.PodFailed))))
+			if len(plan.Creates)+len(plan.Deletes) != 0 {
+				creates, deletes := summary(plan)
+				t.Errorf("creates %v, deletes %v: no pod may be written while the selector is unusable", creates, deletes)
+			}
+			stalled := condition(plan.Status, v1alpha1.ConditionStalled)
+			if stalled == nil || stalled.Status != metav1.ConditionTrue || stalled.Reason != v1alpha1.ReasonInvalidSelector {
+				t.Fatalf("Stalled = %+v, want True/%s", stalled, v1alpha1.ReasonInvalidSelector)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stalled.Message, w) {
+					t.Errorf("Stalled message %q does not contain %q", stalled.Message, w)
+				}
+			}
+			if got := condition(plan.Status, v1alpha1.ConditionReconciling); got == nil || got.Status != metav1.ConditionFalse {
+				t.Errorf("Reconciling = %+v, want False: kstatus must report the failure", got)
+			}
+		})
+	}
 }
