@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -53,11 +52,6 @@ type NodeAgentSetReconciler struct {
 
 	expectations *expectations
 	backoff      *failedPodBackoff
-
-	// createFailures remembers the last refused create per set for the Stalled condition.
-	mu             sync.Mutex
-	createFailures map[types.NamespacedName]string
-	rollouts       *rolloutTracker
 }
 
 // NewNodeAgentSetReconciler builds a reconciler that reads from mgr's cache and writes through mgr's client.
@@ -79,17 +73,15 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 		workers = defaultWorkers
 	}
 	return &NodeAgentSetReconciler{
-		client:         mgr.GetClient(),
-		apiReader:      mgr.GetAPIReader(),
-		recorder:       mgr.GetEventRecorder(controllerName + "-controller"),
-		clock:          c,
-		pods:           writer,
-		burstReplicas:  burst,
-		workers:        workers,
-		expectations:   newExpectations(c),
-		backoff:        newFailedPodBackoff(c),
-		createFailures: map[types.NamespacedName]string{},
-		rollouts:       newRolloutTracker(),
+		client:        mgr.GetClient(),
+		apiReader:     mgr.GetAPIReader(),
+		recorder:      mgr.GetEventRecorder(controllerName + "-controller"),
+		clock:         c,
+		pods:          writer,
+		burstReplicas: burst,
+		workers:       workers,
+		expectations:  newExpectations(c),
+		backoff:       newFailedPodBackoff(c),
 	}
 }
 
@@ -164,17 +156,29 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		Now:                   r.clock.Now(),
 		Backoff:               r.backoff.viewFor(key),
 		ExpectationsSatisfied: satisfied,
-		CreateFailure:         r.createFailure(key),
+		// Read back from the stored Stalled condition, not kept in memory: a new leader reports what the old one did.
+		CreateFailure: planner.StoredCreateFailure(set.Status),
 	}
 	plan := planner.Decide(snap)
 
-	actErr := r.apply(ctx, set, update, plan)
-	if satisfied && len(plan.Creates) == 0 {
+	created, actErr := r.apply(ctx, set, update, plan)
+	failure := snap.CreateFailure
+	switch {
+	case created.err != nil:
+		failure = created.err.Error()
+	case created.attempted > 0:
+		failure = ""
+	case satisfied && len(plan.Creates) == 0:
 		// No node waits for a pod, so an earlier refused create no longer describes the set.
-		r.setCreateFailure(key, "")
+		failure = ""
+	}
+	if failure != snap.CreateFailure {
+		// This pass's creates changed the answer; the status written now says so (the same snapshot, decided again).
+		snap.CreateFailure = failure
+		plan.Status = planner.Decide(snap).Status
 	}
 
-	if err := r.writeStatus(ctx, set, plan.Status); err != nil {
+	if err := r.writeStatus(ctx, set, update, plan.Status); err != nil {
 		if apierrors.IsConflict(err) && actErr == nil {
 			// Someone else wrote the set; the next pass sees their change and writes a fresh status.
 			return ctrl.Result{RequeueAfter: conflictRetry}, nil
@@ -217,27 +221,7 @@ func nextPass(plan planner.Plan, satisfied bool) time.Duration {
 
 func (r *NodeAgentSetReconciler) forget(key types.NamespacedName) {
 	r.expectations.Forget(key)
-	r.mu.Lock()
-	delete(r.createFailures, key)
-	r.mu.Unlock()
-	r.rollouts.forget(key)
 	forgetMetrics(key)
-}
-
-func (r *NodeAgentSetReconciler) createFailure(key types.NamespacedName) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.createFailures[key]
-}
-
-func (r *NodeAgentSetReconciler) setCreateFailure(key types.NamespacedName, msg string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if msg == "" {
-		delete(r.createFailures, key)
-	} else {
-		r.createFailures[key] = msg
-	}
 }
 
 func sortedNodes(items []corev1.Node) []*corev1.Node {
@@ -369,5 +353,5 @@ func (r *NodeAgentSetReconciler) reportInvalidSelector(ctx context.Context, set 
 		Backoff:               r.backoff.viewFor(client.ObjectKeyFromObject(set)),
 		ExpectationsSatisfied: satisfied,
 	})
-	return r.writeStatus(ctx, set, plan.Status)
+	return r.writeStatus(ctx, set, update, plan.Status)
 }

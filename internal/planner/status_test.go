@@ -215,9 +215,10 @@ func TestDecideConditions(t *testing.T) {
 				t.Fatalf("conditions:\n got  %s\n want %s", got, tc.want)
 			}
 			for _, c := range st.Conditions {
-				if c.ObservedGeneration != tc.snap.Set.Generation || !c.LastTransitionTime.Time.Equal(t0) || c.Message == "" {
+				// A condition describes the generation the status has observed, never a newer one.
+				if c.ObservedGeneration != st.ObservedGeneration || !c.LastTransitionTime.Time.Equal(t0) || c.Message == "" {
 					t.Errorf("condition %s: observedGeneration %d, lastTransitionTime %v, message %q; want %d, %v, a message",
-						c.Type, c.ObservedGeneration, c.LastTransitionTime, c.Message, tc.snap.Set.Generation, t0)
+						c.Type, c.ObservedGeneration, c.LastTransitionTime, c.Message, st.ObservedGeneration, t0)
 				}
 			}
 		})
@@ -231,8 +232,29 @@ func TestDecideObservedGeneration(t *testing.T) {
 		t.Errorf("expectations satisfied: observedGeneration = %d, want 2", got)
 	}
 	snap.ExpectationsSatisfied = false
-	if got := Decide(snap).Status.ObservedGeneration; got != 1 {
+	pending := Decide(snap).Status
+	if got := pending.ObservedGeneration; got != 1 {
 		t.Errorf("expectations pending: observedGeneration = %d, want 1 (unchanged)", got)
+	}
+	for _, c := range pending.Conditions {
+		if c.ObservedGeneration != pending.ObservedGeneration {
+			t.Errorf("expectations pending: condition %s has observedGeneration %d, newer than status.observedGeneration %d",
+				c.Type, c.ObservedGeneration, pending.ObservedGeneration)
+		}
+	}
+}
+
+// The refused create lives in the stored Stalled condition between passes: read back, it is the same message.
+func TestStoredCreateFailure(t *testing.T) {
+	const refusal = `pods "agent-x" is forbidden: exceeded quota`
+	snap := with(snapshot(newSet(), nodes("n1")), func(s *Snapshot) { s.CreateFailure = refusal })
+	st := Decide(snap).Status
+	if got := StoredCreateFailure(st); got != refusal {
+		t.Errorf("StoredCreateFailure = %q, want %q", got, refusal)
+	}
+	healthy := Decide(snapshot(newSet(), nodes("n1"), pod("a", "n1", newHash))).Status
+	if got := StoredCreateFailure(healthy); got != "" {
+		t.Errorf("StoredCreateFailure of a healthy status = %q, want empty", got)
 	}
 }
 

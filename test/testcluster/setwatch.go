@@ -3,6 +3,7 @@ package testcluster
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/informers"
@@ -42,7 +43,8 @@ func (c *Cluster) WaitForSet(ctx context.Context, set *v1alpha1.NodeAgentSet, ti
 		return nil, err
 	}
 	factory.Start(ctx.Done())
-	defer factory.Shutdown()
+	// Shutdown waits for the informers, which stop with ctx: cancel first.
+	defer func() { cancel(); factory.Shutdown() }()
 
 	sets, err := ctrlcache.New(c.Config, ctrlcache.Options{
 		Scheme:            c.Scheme,
@@ -78,3 +80,60 @@ func (c *Cluster) WaitForSet(ctx context.Context, set *v1alpha1.NodeAgentSet, ti
 		}
 	}
 }
+
+// SetHistory is every status of one set that a watch delivered, in the API server's order.
+type SetHistory struct {
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	seen   []v1alpha1.NodeAgentSetStatus
+}
+
+// WatchSetStatus records the set's status on every watch event from now on (the current one first).
+func (c *Cluster) WatchSetStatus(ctx context.Context, namespace, name string) (*SetHistory, error) {
+	runCtx, cancel := context.WithCancel(context.Background())
+	h := &SetHistory{cancel: cancel}
+	sets, err := ctrlcache.New(c.Config, ctrlcache.Options{
+		Scheme:            c.Scheme,
+		DefaultNamespaces: map[string]ctrlcache.Config{namespace: {}},
+	})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	informer, err := sets.GetInformer(runCtx, &v1alpha1.NodeAgentSet{})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	record := func(obj any) {
+		if s, ok := obj.(*v1alpha1.NodeAgentSet); ok && s.Name == name {
+			h.mu.Lock()
+			h.seen = append(h.seen, *s.Status.DeepCopy())
+			h.mu.Unlock()
+		}
+	}
+	reg, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    record,
+		UpdateFunc: func(_, obj any) { record(obj) },
+	})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	go func() { _ = sets.Start(runCtx) }()
+	if !cache.WaitForCacheSync(ctx.Done(), reg.HasSynced) {
+		cancel()
+		return nil, fmt.Errorf("watching NodeAgentSet %s/%s: the watch did not sync", namespace, name)
+	}
+	return h, nil
+}
+
+// Statuses are the statuses seen so far.
+func (h *SetHistory) Statuses() []v1alpha1.NodeAgentSetStatus {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]v1alpha1.NodeAgentSetStatus(nil), h.seen...)
+}
+
+// Stop ends the watch.
+func (h *SetHistory) Stop() { h.cancel() }

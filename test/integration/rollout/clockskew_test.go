@@ -36,6 +36,7 @@ var _ = Describe("rollouts on nodes whose clock runs ahead", func() {
 			set.Spec.UpdateStrategy = testcluster.RollingUpdate(intstr.FromInt32(1), intstr.FromInt32(0))
 			createSet(ctx, set)
 			nodes := createNodes(ctx, "node", nodeCount)
+			By("waiting for the initial pods")
 			_, err := cluster.WaitSettledByWatch(ctx, set, skewTimeout(minReady, nodeCount), nodes...)
 			Expect(err).NotTo(HaveOccurred(), "the initial pods become available")
 
@@ -44,12 +45,14 @@ var _ = Describe("rollouts on nodes whose clock runs ahead", func() {
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(watch.Stop)
 
+			By("rolling out a new image")
 			updateSet(ctx, set, setImage(imageV2))
 			// The bound is one wave of minReadySeconds per node plus a generous margin for a busy machine; it stays
 			// well below what the skew would add (kubeletSkew per wave), so a rollout that waited out the skew, or
 			// waited for an unrelated event, fails here.
 			_, err = cluster.WaitSettledByWatch(ctx, set, skewTimeout(minReady, nodeCount), nodes...)
 			Expect(err).NotTo(HaveOccurred(), "the rollout completes")
+			By("the rollout is complete")
 			Expect(watch.Violations()).To(BeEmpty())
 			v := view(ctx, set)
 			Expect(countImage(v, imageV2)).To(Equal(nodeCount))
