@@ -35,9 +35,15 @@ const (
 // pods are all refused (quota, admission) then costs one failed create per pass, not hundreds.
 const slowStartInitialBatch = 1
 
+// createOutcome is what became of a pass's pod creates: how many were attempted, and the first refusal.
+type createOutcome struct {
+	attempted int
+	err       error
+}
+
 // apply carries out a plan: creates in slow-start batches, then deletes, then in-place updates, each capped at
 // burstReplicas, with expectations raised before each write and lowered for writes that failed.
-func (r *NodeAgentSetReconciler) apply(ctx context.Context, set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, plan planner.Plan) error {
+func (r *NodeAgentSetReconciler) apply(ctx context.Context, set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, plan planner.Plan) (createOutcome, error) {
 	key := client.ObjectKeyFromObject(set)
 	now := r.clock.Now()
 	for _, node := range plan.BackoffNext {
@@ -49,6 +55,7 @@ func (r *NodeAgentSetReconciler) apply(ctx context.Context, set *v1alpha1.NodeAg
 		creates = creates[:r.burstReplicas]
 	}
 	createErr := r.createPods(ctx, set, update, creates)
+	created := createOutcome{attempted: len(creates), err: errors.Unwrap(createErr)}
 
 	deletes := plan.Deletes
 	if len(deletes) > r.burstReplicas {
@@ -61,7 +68,7 @@ func (r *NodeAgentSetReconciler) apply(ctx context.Context, set *v1alpha1.NodeAg
 		updates = updates[:r.burstReplicas]
 	}
 	updateErr := r.updatePods(ctx, set, updates)
-	return errors.Join(createErr, deleteErr, updateErr)
+	return created, errors.Join(createErr, deleteErr, updateErr)
 }
 
 func (r *NodeAgentSetReconciler) createPods(ctx context.Context, set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, creates []planner.PodCreation) error {
@@ -93,10 +100,8 @@ func (r *NodeAgentSetReconciler) createPods(ctx context.Context, set *v1alpha1.N
 		}
 	}
 	if firstErr != nil {
-		r.setCreateFailure(key, firstErr.Error())
 		return fmt.Errorf("creating pods: %w", firstErr)
 	}
-	r.setCreateFailure(key, "")
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -53,11 +52,6 @@ type NodeAgentSetReconciler struct {
 
 	expectations *expectations
 	backoff      *failedPodBackoff
-
-	// createFailures remembers the last refused create per set for the Stalled condition.
-	mu             sync.Mutex
-	createFailures map[types.NamespacedName]string
-	rollouts       *rolloutTracker
 }
 
 // NewNodeAgentSetReconciler builds a reconciler that reads from mgr's cache and writes through mgr's client.
@@ -79,17 +73,15 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 		workers = defaultWorkers
 	}
 	return &NodeAgentSetReconciler{
-		client:         mgr.GetClient(),
-		apiReader:      mgr.GetAPIReader(),
-		recorder:       mgr.GetEventRecorder(controllerName + "-controller"),
-		clock:          c,
-		pods:           writer,
-		burstReplicas:  burst,
-		workers:        workers,
-		expectations:   newExpectations(c),
-		backoff:        newFailedPodBackoff(c),
-		createFailures: map[types.NamespacedName]string{},
-		rollouts:       newRolloutTracker(),
+		client:        mgr.GetClient(),
+		apiReader:     mgr.GetAPIReader(),
+		recorder:      mgr.GetEventRecorder(controllerName + "-controller"),
+		clock:         c,
+		pods:          writer,
+		burstReplicas: burst,
+		workers:       workers,
+		expectations:  newExpectations(c),
+		backoff:       newFailedPodBackoff(c),
 	}
 }
 
@@ -122,12 +114,15 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	key := req.NamespacedName
 	satisfied := r.expectations.Satisfied(key)
 
+	if problem := planner.InvalidSelector(set); problem != "" {
+		// The webhook and the CRD schema keep such sets out; one that slipped in is reported Stalled and its pods
+		// are left alone rather than an empty selector made to claim every pod in the namespace.
+		log.Info("set has an unusable selector; no pod is created or deleted", "problem", problem)
+		return ctrl.Result{}, r.reportInvalidSelector(ctx, set, satisfied)
+	}
 	selector, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
-	if err != nil || selector.Empty() {
-		// The webhook and the CRD schema keep such sets out; one that slipped in is left alone rather than made to
-		// select every pod in the namespace.
-		log.Info("ignoring set with an invalid or empty selector", "error", err)
-		return ctrl.Result{}, nil
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 
 	var nodes corev1.NodeList
@@ -161,17 +156,29 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		Now:                   r.clock.Now(),
 		Backoff:               r.backoff.viewFor(key),
 		ExpectationsSatisfied: satisfied,
-		CreateFailure:         r.createFailure(key),
+		// Read back from the stored Stalled condition, not kept in memory: a new leader reports what the old one did.
+		CreateFailure: planner.StoredCreateFailure(set.Status),
 	}
 	plan := planner.Decide(snap)
 
-	actErr := r.apply(ctx, set, update, plan)
-	if satisfied && len(plan.Creates) == 0 {
+	created, actErr := r.apply(ctx, set, update, plan)
+	failure := snap.CreateFailure
+	switch {
+	case created.err != nil:
+		failure = created.err.Error()
+	case created.attempted > 0:
+		failure = ""
+	case satisfied && len(plan.Creates) == 0:
 		// No node waits for a pod, so an earlier refused create no longer describes the set.
-		r.setCreateFailure(key, "")
+		failure = ""
+	}
+	if failure != snap.CreateFailure {
+		// This pass's creates changed the answer; the status written now says so (the same snapshot, decided again).
+		snap.CreateFailure = failure
+		plan.Status = planner.Decide(snap).Status
 	}
 
-	if err := r.writeStatus(ctx, set, plan.Status); err != nil {
+	if err := r.writeStatus(ctx, set, update, plan.Status); err != nil {
 		if apierrors.IsConflict(err) && actErr == nil {
 			// Someone else wrote the set; the next pass sees their change and writes a fresh status.
 			return ctrl.Result{RequeueAfter: conflictRetry}, nil
@@ -214,27 +221,7 @@ func nextPass(plan planner.Plan, satisfied bool) time.Duration {
 
 func (r *NodeAgentSetReconciler) forget(key types.NamespacedName) {
 	r.expectations.Forget(key)
-	r.mu.Lock()
-	delete(r.createFailures, key)
-	r.mu.Unlock()
-	r.rollouts.forget(key)
 	forgetMetrics(key)
-}
-
-func (r *NodeAgentSetReconciler) createFailure(key types.NamespacedName) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.createFailures[key]
-}
-
-func (r *NodeAgentSetReconciler) setCreateFailure(key types.NamespacedName, msg string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if msg == "" {
-		delete(r.createFailures, key)
-	} else {
-		r.createFailures[key] = msg
-	}
 }
 
 func sortedNodes(items []corev1.Node) []*corev1.Node {
@@ -326,4 +313,45 @@ func (r *NodeAgentSetReconciler) stillLive(ctx context.Context, set *v1alpha1.No
 		return false, err
 	}
 	return fresh.UID == set.UID && fresh.DeletionTimestamp == nil, nil
+}
+
+// reportInvalidSelector writes the status of a set whose selector cannot be used: counted from the pods and
+// revisions it already owns (found by owner, not by selector; none is adopted or released), with Stalled=True
+// InvalidSelector. The plan's writes are not applied; the planner makes none for such a set anyway.
+func (r *NodeAgentSetReconciler) reportInvalidSelector(ctx context.Context, set *v1alpha1.NodeAgentSet, satisfied bool) error {
+	var nodes corev1.NodeList
+	if err := r.client.List(ctx, &nodes); err != nil {
+		return err
+	}
+	var owned corev1.PodList
+	if err := r.client.List(ctx, &owned, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
+		return err
+	}
+	var ownedRevs appsv1.ControllerRevisionList
+	if err := r.client.List(ctx, &ownedRevs, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
+		return err
+	}
+	pods := make([]*corev1.Pod, 0, len(owned.Items))
+	for i := range owned.Items {
+		pods = append(pods, &owned.Items[i])
+	}
+	var revs []*appsv1.ControllerRevision
+	var update *appsv1.ControllerRevision
+	for i := range ownedRevs.Items {
+		revs = append(revs, &ownedRevs.Items[i])
+		if ownedRevs.Items[i].Name == set.Status.UpdateRevision {
+			update = &ownedRevs.Items[i]
+		}
+	}
+	plan := planner.Decide(planner.Snapshot{
+		Set:                   set,
+		Nodes:                 sortedNodes(nodes.Items),
+		Pods:                  pods,
+		Revisions:             revs,
+		UpdateRevision:        update,
+		Now:                   r.clock.Now(),
+		Backoff:               r.backoff.viewFor(client.ObjectKeyFromObject(set)),
+		ExpectationsSatisfied: satisfied,
+	})
+	return r.writeStatus(ctx, set, update, plan.Status)
 }

@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -34,10 +35,38 @@ const (
 	setKind        = "NodeAgentSet"
 )
 
-// CacheOptions are the manager cache settings the reconciler expects: managedFields are dropped from every cached
-// object (the controller never reads them, and at thousands of pods they are most of the memory).
+// CacheOptions are the manager cache settings the reconciler expects. Pods keep only the status subresource's
+// managedFields entry, without its field set: its time is the API server's record of the latest status write, which
+// caps a Ready transition time stamped by a kubelet whose clock runs ahead (placement.ReadySince). Every other
+// managedFields entry, and the field sets, are dropped from every cached object: the controller never reads them,
+// and at thousands of pods they are most of the memory.
 func CacheOptions() cache.Options {
-	return cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	return cache.Options{DefaultTransform: trimManagedFields}
+}
+
+// trimManagedFields is the cache transform of CacheOptions.
+func trimManagedFields(in any) (any, error) {
+	obj, err := meta.Accessor(in)
+	if err != nil || obj.GetManagedFields() == nil {
+		// Objects without managedFields are left untouched, as controller-runtime's own stripping transform does.
+		return in, nil
+	}
+	if _, isPod := in.(*corev1.Pod); !isPod {
+		obj.SetManagedFields(nil)
+		return in, nil
+	}
+	var latest *metav1.ManagedFieldsEntry
+	for _, e := range obj.GetManagedFields() {
+		if e.Subresource == "status" && e.Time != nil && (latest == nil || e.Time.After(latest.Time.Time)) {
+			latest = &metav1.ManagedFieldsEntry{Manager: e.Manager, Operation: e.Operation, Subresource: e.Subresource, Time: e.Time}
+		}
+	}
+	if latest == nil {
+		obj.SetManagedFields(nil)
+	} else {
+		obj.SetManagedFields([]metav1.ManagedFieldsEntry{*latest})
+	}
+	return in, nil
 }
 
 // controllerUID returns the UID of obj's controlling NodeAgentSet, if it has one.

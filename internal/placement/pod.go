@@ -104,29 +104,66 @@ func IsPodReady(pod *corev1.Pod) bool {
 	return c != nil && c.Status == corev1.ConditionTrue
 }
 
-// IsPodAvailable reports whether the pod has been ready for at least minReadySeconds at now. With minReadySeconds 0
-// a ready pod is available at once. A ready pod without a transition time is not available when minReadySeconds is
-// positive, since how long it has been ready is unknown.
+// IsPodAvailable reports whether the pod counts as available at now, with kubectl's podutils semantics: ready, and
+// either minReadySeconds is 0 or it has been ready for at least minReadySeconds (see ReadySince). With
+// minReadySeconds 0 a ready pod is available at once, whatever its Ready transition time says: a kubelet whose clock
+// runs ahead of the controller's must not hold a rollout back. A ready pod without a transition time is not
+// available when minReadySeconds is positive, since how long it has been ready is unknown.
 func IsPodAvailable(pod *corev1.Pod, minReadySeconds int32, now time.Time) bool {
+	if !IsPodReady(pod) {
+		return false
+	}
+	if minReadySeconds <= 0 {
+		return true
+	}
 	at, ok := AvailableAt(pod, minReadySeconds)
 	return ok && !at.After(now)
 }
 
-// AvailableAt is when a ready pod becomes available: the Ready condition's lastTransitionTime plus minReadySeconds.
-// ok is false when the pod is not ready, or when minReadySeconds is positive and the transition time is unknown.
-// With minReadySeconds 0 a ready pod is available from its transition time (the zero time if that is unknown).
+// AvailableAt is when a ready pod becomes available: ReadySince plus minReadySeconds. ok is false when the pod is not
+// ready, when minReadySeconds is 0 (availability then does not depend on time: a ready pod is available), or when
+// the ready time is unknown. A time after now means the pod becomes available then with no other change, so a
+// reconcile must look again at that moment.
 func AvailableAt(pod *corev1.Pod, minReadySeconds int32) (at time.Time, ok bool) {
+	if minReadySeconds <= 0 {
+		return time.Time{}, false
+	}
+	since, ok := ReadySince(pod)
+	if !ok || since.IsZero() {
+		return time.Time{}, false
+	}
+	return since.Add(time.Duration(minReadySeconds) * time.Second), true
+}
+
+// ReadySince is when the pod became ready, as far as the controller can tell; ok is false when it is not ready. It is
+// the Ready condition's lastTransitionTime, which the kubelet stamps with the node's clock, capped at the time the
+// API server recorded the pod's latest status write (the managedFields entry of the status subresource, stamped with
+// the API server's clock): a pod cannot have become ready after the status saying so was stored. Without the cap a
+// kubelet clock running ahead would keep the pod unavailable for minReadySeconds plus the skew; with it the wait is
+// about minReadySeconds, and never shorter. Without managedFields (stripped, or a hand-made object) the transition
+// time is taken as it is.
+func ReadySince(pod *corev1.Pod) (time.Time, bool) {
 	c := readyCondition(pod)
 	if c == nil || c.Status != corev1.ConditionTrue {
 		return time.Time{}, false
 	}
-	if minReadySeconds <= 0 {
-		return c.LastTransitionTime.Time, true
+	since := c.LastTransitionTime.Time
+	if written, ok := LastStatusWrite(pod); ok && !since.IsZero() && since.After(written) {
+		since = written
 	}
-	if c.LastTransitionTime.IsZero() {
-		return time.Time{}, false
+	return since, true
+}
+
+// LastStatusWrite is when the API server last stored a write of the pod's status subresource, from managedFields;
+// ok is false when no such entry has a time.
+func LastStatusWrite(pod *corev1.Pod) (time.Time, bool) {
+	var latest time.Time
+	for _, e := range pod.ManagedFields {
+		if e.Subresource == "status" && e.Time != nil && e.Time.After(latest) {
+			latest = e.Time.Time
+		}
 	}
-	return c.LastTransitionTime.Add(time.Duration(minReadySeconds) * time.Second), true
+	return latest, !latest.IsZero()
 }
 
 func readyCondition(pod *corev1.Pod) *corev1.PodCondition {

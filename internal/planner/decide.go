@@ -3,12 +3,15 @@ package planner
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/placement"
@@ -29,7 +32,8 @@ func Decide(s Snapshot) Plan {
 		Status:       d.status(),
 		RequeueAfter: d.requeueAfter(),
 	}
-	if s.ExpectationsSatisfied && s.Set.DeletionTimestamp == nil {
+	// With an unusable selector no pod is created or deleted: which pods belong to the set is unknown.
+	if s.ExpectationsSatisfied && s.Set.DeletionTimestamp == nil && d.invalidSelector == "" {
 		if d.selectorMismatch == "" {
 			// Pods from a template the selector does not match would be released as soon as they exist and
 			// replaced again, without end; nothing is created until the spec is fixed.
@@ -74,6 +78,8 @@ type decision struct {
 
 	// selectorMismatch explains why the template's labels do not match the selector; empty when they do.
 	selectorMismatch string
+	// invalidSelector explains why the selector cannot be used at all (InvalidSelector); empty when it can.
+	invalidSelector string
 }
 
 func newDecision(s Snapshot) *decision {
@@ -131,6 +137,7 @@ func newDecision(s Snapshot) *decision {
 	}
 
 	d.strategy = resolveStrategy(s.Set, d.desired)
+	d.invalidSelector = InvalidSelector(s.Set)
 	d.selectorMismatch = selectorMismatch(s.Set)
 	return d
 }
@@ -357,12 +364,44 @@ func sortedPods(pods []*corev1.Pod) []*corev1.Pod {
 	return out
 }
 
+// InvalidSelector says, naming the field and value, why the set's selector cannot be used at all: missing, empty
+// (it would select every pod in the namespace) or malformed (an operator the API does not know, In without values,
+// a bad key). Empty when the selector is usable. The CRD schema and the admission webhook keep such sets out; this
+// guards a set stored without the webhook, with what the schema cannot check. The reconciler then touches no pod.
+func InvalidSelector(set *v1alpha1.NodeAgentSet) string {
+	path := field.NewPath("spec", "selector")
+	selector := set.Spec.Selector
+	if selector == nil {
+		return field.Required(path, "a NodeAgentSet needs a selector").Error()
+	}
+	if len(selector.MatchLabels)+len(selector.MatchExpressions) == 0 {
+		return field.Invalid(path, "{}", "empty selector is invalid for a NodeAgentSet: it would select every pod in the namespace").Error()
+	}
+	errs := metav1validation.ValidateLabelSelector(selector, metav1validation.LabelSelectorValidationOptions{}, path)
+	if len(errs) == 0 {
+		if _, err := metav1.LabelSelectorAsSelector(selector); err != nil {
+			errs = append(errs, field.Invalid(path, selector.String(), err.Error()))
+		}
+	}
+	if len(errs) == 0 {
+		return ""
+	}
+	msgs := make([]string, 0, len(errs))
+	for _, e := range errs {
+		msgs = append(msgs, e.Error())
+	}
+	// matchLabels is a map: sorted, the message is the same on every pass and the status is not rewritten.
+	sort.Strings(msgs)
+	return strings.Join(msgs, "; ")
+}
+
 // selectorMismatch says, naming the field and value, why the set's selector does not select its own template's
-// pods; empty when it does. The admission webhook rejects such sets; this guards a set stored without it.
+// pods; empty when it does (or when it is invalid, which InvalidSelector reports). The admission webhook rejects
+// such sets; this guards a set stored without it.
 func selectorMismatch(set *v1alpha1.NodeAgentSet) string {
 	selector, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
 	if err != nil {
-		return fmt.Sprintf("spec.selector: invalid value: %v", err)
+		return ""
 	}
 	if !selector.Matches(labels.Set(set.Spec.Template.Labels)) {
 		return fmt.Sprintf("spec.selector: %q does not match the template labels %v; no pods are created until it does",

@@ -215,9 +215,12 @@ func (d *decision) conditions(st v1alpha1.NodeAgentSetStatus) []metav1.Condition
 
 	cond := func(typ string, s corev1.ConditionStatus, reason, msg string) metav1.Condition {
 		return metav1.Condition{
-			Type:               typ,
-			Status:             metav1.ConditionStatus(s),
-			ObservedGeneration: d.set.Generation,
+			Type:   typ,
+			Status: metav1.ConditionStatus(s),
+			// The generation the condition describes: the one this pass judged, which is the set's generation only
+			// once it has been acted on. Never newer than status.observedGeneration, or a kstatus reader would take
+			// a verdict on an older spec for one on the current spec.
+			ObservedGeneration: st.ObservedGeneration,
 			LastTransitionTime: metav1.NewTime(d.now),
 			Reason:             reason,
 			Message:            msg,
@@ -233,6 +236,9 @@ func (d *decision) conditions(st v1alpha1.NodeAgentSetStatus) []metav1.Condition
 
 // stalled reports a problem the controller cannot solve by itself, the most fundamental first.
 func (d *decision) stalled() (corev1.ConditionStatus, string, string) {
+	if d.invalidSelector != "" {
+		return corev1.ConditionTrue, v1alpha1.ReasonInvalidSelector, d.invalidSelector
+	}
 	if d.strategy.invalid != "" {
 		return corev1.ConditionTrue, v1alpha1.ReasonInvalidUpdateStrategy, d.strategy.invalid
 	}
@@ -242,7 +248,7 @@ func (d *decision) stalled() (corev1.ConditionStatus, string, string) {
 	if d.snap.CreateFailure != "" && d.someEligibleNodeLacksPod() {
 		// A refused create matters only while a node still waits for its pod; once none does (the node went, or a
 		// later create went through) the failure is history, not a reason to call the set failed.
-		return corev1.ConditionTrue, v1alpha1.ReasonCreateFailed, "creating pods failed: " + d.snap.CreateFailure
+		return corev1.ConditionTrue, v1alpha1.ReasonCreateFailed, createFailedPrefix + d.snap.CreateFailure
 	}
 	var failing []string
 	for _, n := range d.nodes {
@@ -272,6 +278,21 @@ func (d *decision) stalled() (corev1.ConditionStatus, string, string) {
 			"%d pod(s) cannot be scheduled on their node: %s", len(unschedulable), listSome(unschedulable))
 	}
 	return corev1.ConditionFalse, "", ""
+}
+
+// createFailedPrefix starts the Stalled message of a refused create; the rest is the API server's refusal.
+const createFailedPrefix = "creating pods failed: "
+
+// StoredCreateFailure is the refused create that the stored status reports (Stalled=True, reason CreateFailed), or
+// empty. The stored status is where the failure lives between passes, so a restarted manager or a new leader goes
+// on reporting it instead of calling the set healthy until its own creates fail.
+func StoredCreateFailure(status v1alpha1.NodeAgentSetStatus) string {
+	for _, c := range status.Conditions {
+		if c.Type == v1alpha1.ConditionStalled && c.Status == metav1.ConditionTrue && c.Reason == v1alpha1.ReasonCreateFailed {
+			return strings.TrimPrefix(c.Message, createFailedPrefix)
+		}
+	}
+	return ""
 }
 
 // someEligibleNodeLacksPod reports whether a node that should run the set's pod has none at all.
@@ -305,12 +326,12 @@ func (d *decision) requeueAfter() time.Duration {
 	for _, wait := range d.backoffWaits {
 		consider(wait)
 	}
-	if minReady := d.set.Spec.MinReadySeconds; minReady > 0 {
-		for _, n := range d.nodes {
-			for _, pod := range n.pods {
-				if at, ok := placement.AvailableAt(pod, minReady); ok && !isTerminating(pod) {
-					consider(at.Sub(d.now))
-				}
+	// Availability depends on time only with minReadySeconds (AvailableAt says so); a ready time in the future (a
+	// kubelet clock ahead of this one) is looked ahead to as well, so no rollout waits for an unrelated event.
+	for _, n := range d.nodes {
+		for _, pod := range n.pods {
+			if at, ok := placement.AvailableAt(pod, d.set.Spec.MinReadySeconds); ok && !isTerminating(pod) {
+				consider(at.Sub(d.now))
 			}
 		}
 	}

@@ -30,7 +30,8 @@ type Snapshot struct {
 	// observedGeneration is not advanced.
 	ExpectationsSatisfied bool
 	// CreateFailure is the error message of the last refused pod create for this set, empty when the last creates
-	// went through. It surfaces as a Stalled condition.
+	// went through. It surfaces as a Stalled condition, and is read back from there (StoredCreateFailure) on the
+	// next pass, so it survives a restart.
 	CreateFailure string
 }
 

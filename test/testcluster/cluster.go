@@ -61,6 +61,13 @@ type Cluster struct {
 	manager  *runningManager
 	kubelets []*Kubelet
 	stopped  bool
+	// apiserver is the kube-apiserver StartAPIServer started again, nil while envtest's own runs; apiserverArgs is
+	// its command line while StopAPIServer has it stopped.
+	apiserver     *restartedAPIServer
+	apiserverArgs []string
+
+	buildMu       sync.Mutex
+	managerBinary string
 }
 
 // namedFile is a log file and the component that writes it.
@@ -232,6 +239,7 @@ func (c *Cluster) Stop() error {
 			errs = append(errs, err)
 		}
 	}
+	c.stopRestartedAPIServer()
 	if c.env != nil {
 		if err := c.env.Stop(); err != nil {
 			errs = append(errs, fmt.Errorf("stopping etcd and kube-apiserver: %w", err))
