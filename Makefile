@@ -37,7 +37,10 @@ help: ## Show the targets.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRD, RBAC role and webhook configurations from the markers.
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:generateEmbeddedObjectMeta=true,maxDescLen=0 webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:generateEmbeddedObjectMeta=true webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+	@# Descriptions serve kubectl explain; the pod template's are dropped to keep the CRD under the 256 KiB that
+	@# client-side kubectl apply can store in its last-applied annotation.
+	$(GO) run ./hack/crddescriptions config/crd/bases/apps.nodeagentset.io_nodeagentsets.yaml
 
 .PHONY: generate
 generate: controller-gen ## Generate deepcopy code.
