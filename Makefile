@@ -109,6 +109,10 @@ BUNDLE_CHANNELS ?= candidate
 BUNDLE_DEFAULT_CHANNEL ?= candidate
 CONTAINER_TOOL ?= docker
 
+.PHONY: plugin-archives
+plugin-archives: ## Cross-compile kubectl nas into dist/plugins/ for krew (6 platforms, each with .sha256) and write plugins/nas.yaml for VERSION.
+	$(GO) run ./hack/packaging/cmd/krew --version v$(VERSION) --out dist/plugins --manifest plugins/nas.yaml
+
 .PHONY: docker-build
 docker-build: ## Build the manager image IMG with $(CONTAINER_TOOL) (Dockerfile).
 	$(CONTAINER_TOOL) build -t $(IMG) .
