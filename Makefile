@@ -37,7 +37,10 @@ help: ## Show the targets.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRD, RBAC role and webhook configurations from the markers.
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:generateEmbeddedObjectMeta=true,maxDescLen=0 webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:generateEmbeddedObjectMeta=true webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+	@# Descriptions serve kubectl explain; the pod template's are dropped to keep the CRD under the 256 KiB that
+	@# client-side kubectl apply can store in its last-applied annotation.
+	$(GO) run ./hack/crddescriptions config/crd/bases/apps.nodeagentset.io_nodeagentsets.yaml
 
 .PHONY: generate
 generate: controller-gen ## Generate deepcopy code.
@@ -105,6 +108,10 @@ VERSION ?= 0.1.0
 BUNDLE_CHANNELS ?= candidate
 BUNDLE_DEFAULT_CHANNEL ?= candidate
 CONTAINER_TOOL ?= docker
+
+.PHONY: plugin-archives
+plugin-archives: ## Cross-compile kubectl nas into dist/plugins/ for krew (6 platforms, each with .sha256) and write plugins/nas.yaml for VERSION.
+	$(GO) run ./hack/packaging/cmd/krew --version v$(VERSION) --out dist/plugins --manifest plugins/nas.yaml
 
 .PHONY: docker-build
 docker-build: ## Build the manager image IMG with $(CONTAINER_TOOL) (Dockerfile).

@@ -114,7 +114,9 @@ func (r *NodeAgentSetReconciler) createBatch(ctx context.Context, set *v1alpha1.
 		}
 		switch {
 		case err == nil:
-			r.recorder.Eventf(set, nil, corev1.EventTypeNormal, eventSuccessfulCreate, "Create", "Created pod: %s", pod.Name)
+			// The pod is the related object: the events API folds events that differ only in their note into one
+			// series, so without it every create after the first would show the first pod's name.
+			r.recorder.Eventf(set, pod, corev1.EventTypeNormal, eventSuccessfulCreate, "Create", "Created pod: %s", pod.Name)
 			return nil
 		case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
 			// The namespace is going away with the set; nothing to report.

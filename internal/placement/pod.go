@@ -11,10 +11,11 @@ import (
 )
 
 // NewPod builds the pod that set runs on nodeName, labelled with the revision hash. It is a deep copy of the
-// template with the set's namespace, the name prefix "<set>-", the controller-revision-hash label, a controller
-// owner reference that blocks the owner's foreground deletion until the pod is gone, the default tolerations, and
-// a required node affinity that selects only nodeName. spec.nodeName is left as the template has it (normally
-// empty), so the default scheduler binds the pod and checks resources and ports. set is not modified.
+// template with the set's namespace, the name prefix "<set>-", the controller-revision-hash label,
+// cluster-autoscaler's daemonset-pod annotation, a controller owner reference that blocks the owner's foreground
+// deletion until the pod is gone, the default tolerations, and a required node affinity that selects only
+// nodeName. spec.nodeName is left as the template has it (normally empty), so the default scheduler binds the pod
+// and checks resources and ports. set is not modified.
 func NewPod(set *v1alpha1.NodeAgentSet, nodeName, hash string) *corev1.Pod {
 	return NewPodFromTemplate(set, &set.Spec.Template, nodeName, hash)
 }
@@ -29,13 +30,21 @@ func NewPodFromTemplate(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplate
 		labels[k] = v
 	}
 	labels[v1alpha1.ControllerRevisionHashLabel] = hash
+	// cluster-autoscaler recognises DaemonSet pods by their owner's kind or by this annotation: with it, a node's
+	// agent does not block scaling the node down and is counted in the templates of new nodes. A value the template
+	// sets itself (an opt-out) is kept.
+	annotations := make(map[string]string, len(template.Annotations)+1)
+	annotations[v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation] = "true"
+	for k, v := range template.Annotations {
+		annotations[k] = v
+	}
 
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:       set.Namespace,
 			GenerateName:    set.Name + "-",
 			Labels:          labels,
-			Annotations:     template.Annotations,
+			Annotations:     annotations,
 			Finalizers:      template.Finalizers,
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(set, v1alpha1.GroupVersion.WithKind("NodeAgentSet"))},
 		},

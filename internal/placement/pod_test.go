@@ -94,8 +94,9 @@ func TestNewPod(t *testing.T) {
 			if !reflect.DeepEqual(pod.Labels, wantLabels) {
 				t.Errorf("labels = %v, want %v", pod.Labels, wantLabels)
 			}
-			if pod.Annotations["note"] != "kept" {
-				t.Errorf("annotations = %v, want the template's", pod.Annotations)
+			wantAnnotations := map[string]string{"note": "kept", v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation: "true"}
+			if !reflect.DeepEqual(pod.Annotations, wantAnnotations) {
+				t.Errorf("annotations = %v, want the template's and cluster-autoscaler's %v", pod.Annotations, wantAnnotations)
 			}
 			if len(pod.OwnerReferences) != 1 {
 				t.Fatalf("ownerReferences = %v, want one", pod.OwnerReferences)
@@ -126,6 +127,18 @@ func TestNewPod(t *testing.T) {
 				t.Fatalf("changing the pod changed the set")
 			}
 		})
+	}
+}
+
+func TestNewPodKeepsTemplateAutoscalerOptOut(t *testing.T) {
+	set := testSet(nil)
+	set.Spec.Template.Annotations = map[string]string{v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation: "false"}
+	if got := NewPod(set, "n1", "abc123").Annotations[v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation]; got != "false" {
+		t.Errorf("%s = %q, want the template's \"false\"", v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation, got)
+	}
+	set.Spec.Template.Annotations = nil
+	if got := NewPod(set, "n1", "abc123").Annotations[v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation]; got != "true" {
+		t.Errorf("%s = %q without template annotations, want \"true\"", v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation, got)
 	}
 }
 
