@@ -64,9 +64,10 @@ type updateCandidate struct {
 }
 
 func (d *decision) rollingUpdate() {
-	if !d.strategy.rollingUpdate || d.strategy.invalid != "" {
+	if !d.strategy.rollingUpdate || d.strategy.invalid != "" || d.canary.noNodes() {
 		return
 	}
+	d.abortCanary()
 	if d.strategy.maxSurge > 0 {
 		d.surgeUpdate()
 		return
@@ -167,7 +168,9 @@ func (d *decision) unavailableUpdate() {
 			if c.unavailable {
 				numUnavailable++
 			}
-			cands = append(cands, c)
+			if d.canaryAllowsUpdate(st) {
+				cands = append(cands, c)
+			}
 		}
 	}
 	if d.strategy.paused {
@@ -238,6 +241,8 @@ func (d *decision) surgeUpdate() {
 			case len(st.pods) > 1:
 				// A pod still terminating beside the old one: starting the new pod now would make three on the node.
 				// It starts once the terminating pod is gone.
+			case !d.canaryAllowsUpdate(st):
+				// The canary holds the update revision to the canary nodes.
 			default:
 				cands = append(cands, c)
 			}
