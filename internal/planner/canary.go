@@ -79,7 +79,9 @@ type canaryState struct {
 // gates reports whether the canary still holds the update revision to the canary nodes.
 func (c *canaryState) gates() bool { return c != nil && c.phase != v1alpha1.CanaryPhasePassed }
 
-func (c *canaryState) noNodes() bool { return c != nil && c.phase == v1alpha1.CanaryPhaseRunning && len(c.nodes) == 0 }
+func (c *canaryState) noNodes() bool {
+	return c != nil && c.phase == v1alpha1.CanaryPhaseRunning && len(c.nodes) == 0
+}
 
 // resolvedCanary is the canary spec with its defaults applied (the controller works without the webhook too).
 type resolvedCanary struct {
