@@ -358,7 +358,7 @@ func BadCases() []BadCase {
 				withCanary(s, func(c *v1alpha1.NodeAgentSetCanary) { c.Duration = &metav1.Duration{Duration: -time.Minute} })
 			}},
 			Want:       `spec.updateStrategy.rollingUpdate.canary.duration: Invalid value: "-1m0s": must be greater than or equal to 0`,
-			SchemaWant: "spec.updateStrategy.rollingUpdate.canary.duration: Invalid value: \"string\": must be greater than or equal to 0",
+			SchemaWant: `spec.updateStrategy.rollingUpdate.canary.duration: Invalid value: "-1m0s": must be greater than or equal to 0`,
 		},
 		{
 			Case: Case{"canary maxRestarts negative", func(s *v1alpha1.NodeAgentSet) {
@@ -422,7 +422,7 @@ func BadCases() []BadCase {
 				s.Spec.ProgressDeadlineSeconds = ptr.To[int32](30)
 			}},
 			Want:       "spec.progressDeadlineSeconds: Invalid value: 30: must be greater than minReadySeconds",
-			SchemaWant: "spec.progressDeadlineSeconds: Invalid value: \"object\": must be greater than minReadySeconds",
+			SchemaWant: "spec.progressDeadlineSeconds: Invalid value: must be greater than minReadySeconds",
 		},
 		{
 			Case:       Case{"minReadySeconds negative", func(s *v1alpha1.NodeAgentSet) { s.Spec.MinReadySeconds = -5 }},
