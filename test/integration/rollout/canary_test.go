@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -55,7 +56,8 @@ var _ = Describe("canaries and the progress deadline", func() {
 		bounds, err := cluster.WatchPods(ctx, ns, noSurgeBounds(all, 1, down))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(bounds.Stop)
-		contained, err := cluster.WatchPods(ctx, ns, canaryContainment(canaryNodes, imageV2, duration))
+		seen := &podsSeen{byNode: map[string]map[types.UID]bool{}}
+		contained, err := cluster.WatchPods(ctx, ns, canaryContainment(canaryNodes, imageV2, duration, seen))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(contained.Stop)
 
@@ -75,6 +77,9 @@ var _ = Describe("canaries and the progress deadline", func() {
 		Expect(countImage(after, imageV2)).To(Equal(len(all)))
 		Expect(bounds.Violations()).To(BeEmpty(), "maxUnavailable during the rollout")
 		Expect(contained.Violations()).To(BeEmpty(), "no node outside the canary before it passed")
+		for _, n := range others {
+			Expect(seen.count(n)).To(Equal(2), "node %s had its old pod and one new pod, nothing replaced in between", n)
+		}
 	})
 
 	It("stops a crash-looping canary at the canary nodes, and Abort puts them back on the old image", func(ctx SpecContext) {
@@ -217,13 +222,18 @@ func podsOn(v *testcluster.SetView, nodes []string) map[string]types.UID {
 // canaryContainment checks every pod event: a pod of image on a node outside the canary may appear only once every
 // canary node has run a ready pod of image for duration (judged by the pods' Ready times against the time the event
 // arrived, which is no earlier than the moment the controller acted).
-func canaryContainment(canaryNodes []string, image string, duration time.Duration) testcluster.PodCheck {
+func canaryContainment(canaryNodes []string, image string, duration time.Duration, seen *podsSeen) testcluster.PodCheck {
 	isCanary := map[string]bool{}
 	for _, n := range canaryNodes {
 		isCanary[n] = true
 	}
 	return func(ev testcluster.PodEvent, pods []corev1.Pod) []string {
 		byNode := activeByTargetNode(pods)
+		for node, nodePods := range byNode {
+			for _, p := range nodePods {
+				seen.add(node, p.UID)
+			}
+		}
 		var problems []string
 		for node, nodePods := range byNode {
 			if isCanary[node] {
@@ -243,6 +253,28 @@ func canaryContainment(canaryNodes []string, image string, duration time.Duratio
 		}
 		return problems
 	}
+}
+
+// podsSeen records the pods each node has held, for counting replacements. The PodWatch calls its check under its
+// own lock, and the spec reads the counts only after the watch has seen everything it waits for.
+type podsSeen struct {
+	mu     sync.Mutex
+	byNode map[string]map[types.UID]bool
+}
+
+func (s *podsSeen) add(node string, uid types.UID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byNode[node] == nil {
+		s.byNode[node] = map[types.UID]bool{}
+	}
+	s.byNode[node][uid] = true
+}
+
+func (s *podsSeen) count(node string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byNode[node])
 }
 
 func readyWithImageSince(pods []corev1.Pod, image string, by time.Time) bool {
