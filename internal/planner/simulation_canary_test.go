@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 )
 
@@ -139,6 +141,55 @@ func TestSimulationCanaryFails(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+func TestSimulationProgressDeadline(t *testing.T) {
+	const deadline = 60
+	for _, surge := range []bool{false, true} {
+		for _, seed := range simSeeds {
+			t.Run(fmt.Sprintf("surge %v/seed %d", surge, seed), func(t *testing.T) {
+				bound := maxUnavailable("1")
+				if surge {
+					bound = maxSurge("1")
+				}
+				s := newSim(t, seed, simNodes, bound, func(set *v1alpha1.NodeAgentSet) {
+					set.Spec.ProgressDeadlineSeconds = new(int32)
+					*set.Spec.ProgressDeadlineSeconds = deadline
+				})
+				s.bounds = bounds{surge: surge}
+				s.runUntil("initial pods", 3000, s.converged(simNodes))
+
+				// Paused for longer than the deadline: the time does not count.
+				s.changeStrategy(func(ru *v1alpha1.RollingUpdateNodeAgentSet) { ru.Paused = true })
+				s.changeTemplate("agent:2")
+				unavailable := 1
+				if surge {
+					unavailable = 0
+				}
+				s.bounds = bounds{surge: surge, rollout: true, maxUnavailable: unavailable, maxSurge: 1, paused: true, newNodes: map[string]bool{}}
+				start := s.now
+				for s.now.Sub(start) < 2*deadline*time.Second {
+					s.step()
+				}
+				s.changeStrategy(func(ru *v1alpha1.RollingUpdateNodeAgentSet) { ru.Paused = false })
+				s.deadlineFrom = s.now
+				s.bounds.paused = false
+				s.runUntil("rollout complete", 4000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+
+				// A broken template makes no progress: the deadline passes and is reported.
+				s.broken["rev3"] = true
+				s.changeTemplate("agent:broken")
+				s.runUntil("deadline exceeded", 4000, func() bool {
+					c := condition(s.set.Status, v1alpha1.ConditionStalled)
+					return c != nil && c.Reason == v1alpha1.ReasonProgressDeadlineExceeded
+				})
+				if c := condition(s.set.Status, v1alpha1.ConditionProgressing); c.Status != metav1.ConditionFalse {
+					s.fail("Progressing = %s, want False", c.Status)
+				}
+			})
 		}
 	}
 }

@@ -21,6 +21,8 @@ package planner
 //     with Manual promotion, was promoted), judged by the simulation's own clock and readiness: every canary node
 //     has had an available pod of the update revision for the canary's duration. A node that joins meanwhile gets
 //     the stable revision. After an Abort the canary nodes run the stable revision again.
+//   - ProgressDeadlineExceeded is never reported while paused, nor before the deadline has passed since the rollout
+//     started or resumed or a pod of the update revision last became available (by the simulation's clock).
 //   - Every phase ends (rollout complete, or the partition reached) within a bounded number of steps, and the
 //     planner's status then says so.
 //
@@ -83,6 +85,9 @@ type sim struct {
 	broken map[string]bool
 	// canaryPassedAt is when the simulation's own oracle saw the canary pass (zero: not yet).
 	canaryPassedAt time.Time
+	// deadlineFrom is when the progress deadline last started counting by the test's own account: a template
+	// change or a resume.
+	deadlineFrom time.Time
 }
 
 // bounds are the invariants checked after every step of the current phase.
@@ -143,6 +148,7 @@ func (s *sim) changeTemplate(image string) {
 	s.set.Spec.Template.Spec.Containers[0].Image = image
 	s.set.Generation++
 	s.newRevision()
+	s.deadlineFrom = s.now
 	s.logf("template changed to %s (revision %s)", image, s.update.Name)
 }
 
@@ -442,6 +448,7 @@ func (s *sim) check() {
 	if bd.canaryNodes != nil {
 		s.checkCanary(byNode)
 	}
+	s.checkDeadline()
 	if bd.paused {
 		allowed := 0
 		for _, p := range s.pods {
@@ -718,5 +725,32 @@ func (s *sim) checkCanary(byNode map[string][]*simPod) {
 				s.fail("node %s is outside the canary and holds %s of the update revision before the canary passed", n.Name, p.pod.Name)
 			}
 		}
+	}
+}
+
+// checkDeadline fails when the planner reports ProgressDeadlineExceeded although, by the simulation's own clock, the
+// rollout started (or resumed) or a pod of the update revision became available within the deadline, or while the
+// rollout is paused.
+func (s *sim) checkDeadline() {
+	s.t.Helper()
+	c := condition(s.set.Status, v1alpha1.ConditionProgressing)
+	if c == nil || c.Reason != v1alpha1.ReasonProgressDeadlineExceeded {
+		return
+	}
+	if s.bounds.paused {
+		s.fail("progress deadline reported exceeded while paused")
+	}
+	deadline := time.Duration(v1alpha1.DefaultProgressDeadline(s.set.Spec.MinReadySeconds)) * time.Second
+	if p := s.set.Spec.ProgressDeadlineSeconds; p != nil {
+		deadline = time.Duration(*p) * time.Second
+	}
+	latest := s.deadlineFrom
+	for _, p := range s.pods {
+		if since, ok := s.oracleAvailableSince(p); ok && s.isNew(p) && since.After(latest) {
+			latest = since
+		}
+	}
+	if s.now.Sub(latest) < deadline {
+		s.fail("progress deadline reported exceeded %s after the last progress, before the %s deadline", s.now.Sub(latest), deadline)
 	}
 }
