@@ -446,6 +446,20 @@ func TestDecideProgressDeadline(t *testing.T) {
 			wantConds: "Ready=True/RolloutComplete Progressing=True/RolloutComplete Reconciling=False/RolloutComplete Stalled=False/RolloutComplete",
 		},
 		{
+			name: "a complete set that later loses a pod does not start the deadline",
+			snap: snapshot(newSet(observed(), func(s *v1alpha1.NodeAgentSet) { s.Status.UpdateRevision = newRevision.Name }), nodes("n1", "n2"),
+				pod("new-n1", "n1", newHash), pod("new-n2", "n2", newHash, notReady())),
+			wantConds: "Ready=False/PodsUnavailable Progressing=True/PodsUnavailable Reconciling=True/PodsUnavailable Stalled=False/PodsUnavailable",
+		},
+		{
+			name: "the tail of a rollout, old pods gone and a new one not available, keeps counting",
+			snap: snapshot(newSet(observed(), deadlineBase(11*time.Minute)), nodes("n1", "n2"),
+				pod("new-n1", "n1", newHash), pod("new-n2", "n2", newHash, notReady())),
+			wantBase: timeRef(t0.Add(-11 * time.Minute)),
+			wantConds: "Ready=False/PodsUnavailable Progressing=False/ProgressDeadlineExceeded " +
+				"Reconciling=False/ProgressDeadlineExceeded Stalled=True/ProgressDeadlineExceeded",
+		},
+		{
 			name:        "a base stored for another revision is a new rollout's",
 			snap:        snapshot(newSet(observed(), deadlineBase(time.Hour), func(s *v1alpha1.NodeAgentSet) { s.Status.UpdateRevision = "agent-older" }), nodes("n1", "n2", "n3"), stuck...),
 			wantConds:   condsRolling,

@@ -290,7 +290,8 @@ func (d *decision) progressDeadlineSeconds() int32 {
 
 // progressDeadline moves the deadline's base and says whether the deadline passed. The base is stored in the status,
 // so the deadline survives controller restarts: it is cleared while the rollout holds (complete, paused,
-// partitioned, waiting for a promotion, a failed canary), set to now when a rollout starts or resumes, and moved to
+// partitioned, waiting for a promotion, a failed canary), set to now when a rollout (a node still running an old
+// revision) starts or resumes, and moved to
 // the moment a pod of the update revision last became available. It changes only on those events, not every pass.
 func (d *decision) progressDeadline(st v1alpha1.NodeAgentSetStatus, holds, observing bool) (*metav1.Time, bool) {
 	stored := d.set.Status.ProgressDeadlineBase
@@ -301,6 +302,12 @@ func (d *decision) progressDeadline(st v1alpha1.NodeAgentSetStatus, holds, obser
 		return stored, false
 	}
 	if holds {
+		return nil, false
+	}
+	if stored == nil && !d.someEligibleNodeRunsOld() {
+		// Not a rollout: a complete set that later lost a pod, or a new set getting its first pods. As for a
+		// Deployment, the deadline runs only for a rollout, from when old pods remain until the new ones are
+		// available.
 		return nil, false
 	}
 	base := metav1.NewTime(d.now)
