@@ -83,3 +83,13 @@ const (
 const (
 	DefaultRevisionHistoryLimit int32 = 10
 )
+
+// DefaultProgressDeadline is the progress deadline of a set that does not set one: 600 seconds, like a Deployment's,
+// or minReadySeconds plus 600 when minReadySeconds is 600 or more, so that the default is always valid (greater than
+// minReadySeconds) and leaves a pod time to become available.
+func DefaultProgressDeadline(minReadySeconds int32) int32 {
+	if minReadySeconds >= DefaultProgressDeadlineSeconds {
+		return minReadySeconds + DefaultProgressDeadlineSeconds
+	}
+	return DefaultProgressDeadlineSeconds
+}

@@ -61,9 +61,85 @@ type RollingUpdateNodeAgentSet struct {
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="must be greater than or equal to 0"
 	Partition *intstr.IntOrString `json:"partition,omitempty"`
+
+	// Canary, when set, updates a few canary nodes first and validates them before any other node is touched.
+	// Absent means no canary phase.
+	// +optional
+	Canary *NodeAgentSetCanary `json:"canary,omitempty"`
 }
 
-// NodeAgentSetSpec is the desired state of a NodeAgentSet, field for field an apps/v1 DaemonSetSpec.
+// CanaryPromotion says how a canary that passed lets the rollout go on.
+// +kubebuilder:validation:Enum=Auto;Manual
+type CanaryPromotion string
+
+const (
+	// CanaryPromotionAuto goes on as soon as the canary passed.
+	CanaryPromotionAuto CanaryPromotion = "Auto"
+	// CanaryPromotionManual waits until the set carries the promote-revision annotation naming the update revision.
+	CanaryPromotionManual CanaryPromotion = "Manual"
+)
+
+// CanaryFailurePolicy says what happens to the canary nodes when the canary fails.
+// +kubebuilder:validation:Enum=Pause;Abort
+type CanaryFailurePolicy string
+
+const (
+	// CanaryFailurePause holds the rollout where it is; the canary nodes keep the update revision.
+	CanaryFailurePause CanaryFailurePolicy = "Pause"
+	// CanaryFailureAbort also puts the canary nodes back on the revision the other nodes run, within the budgets.
+	CanaryFailureAbort CanaryFailurePolicy = "Abort"
+)
+
+// Canary defaults, applied by the mutating webhook and assumed by the controller when a field is unset.
+const (
+	DefaultCanaryMaxRestarts       int32 = 2
+	DefaultProgressDeadlineSeconds int32 = 600
+	DefaultCanaryPromotion               = CanaryPromotionAuto
+	DefaultCanaryFailurePolicy           = CanaryFailurePause
+)
+
+// NodeAgentSetCanary is the canary phase of a rolling update: whenever the update revision changes, the canary
+// nodes are updated first (within maxUnavailable/maxSurge), and the rest of the nodes wait until every canary pod
+// has been available for duration without a container restart.
+type NodeAgentSetCanary struct {
+	// NodeSelector picks the canary nodes by node labels; unset means any eligible node.
+	// +optional
+	NodeSelector *metav1.LabelSelector `json:"nodeSelector,omitempty"`
+
+	// Replicas is how many eligible nodes form the canary, taken in node-name order: a number or a percent of
+	// desiredNumberScheduled (rounded up). Defaults to 1 without nodeSelector, and to every matching node with one.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="must be greater than or equal to 0"
+	Replicas *intstr.IntOrString `json:"replicas,omitempty"`
+
+	// Duration is how long every canary pod must stay available without a container restart before the canary
+	// passes. Defaults to 0.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="must be greater than or equal to 0"
+	Duration *metav1.Duration `json:"duration,omitempty"`
+
+	// Promotion is Auto (the default: go on once the canary passed) or Manual (wait for the annotation
+	// apps.nodeagentset.io/promote-revision naming status.updateRevision).
+	// +optional
+	Promotion CanaryPromotion `json:"promotion,omitempty"`
+
+	// MaxRestarts is how many container restarts of one canary pod fail the canary (0 and 1 both mean the first
+	// restart). Defaults to 2.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	MaxRestarts *int32 `json:"maxRestarts,omitempty"`
+
+	// OnFailure is Pause (the default: hold the rollout) or Abort (also put the canary nodes back on the revision
+	// the other nodes run).
+	// +optional
+	OnFailure CanaryFailurePolicy `json:"onFailure,omitempty"`
+}
+
+// NodeAgentSetSpec is the desired state of a NodeAgentSet, field for field an apps/v1 DaemonSetSpec, plus
+// progressDeadlineSeconds.
+// +kubebuilder:validation:XValidation:rule="!has(self.progressDeadlineSeconds) || self.progressDeadlineSeconds > (has(self.minReadySeconds) ? self.minReadySeconds : 0)",message="must be greater than minReadySeconds",fieldPath=".progressDeadlineSeconds"
+// +kubebuilder:validation:XValidation:rule="!has(self.updateStrategy) || !has(self.updateStrategy.type) || self.updateStrategy.type != 'OnDelete' || !has(self.updateStrategy.rollingUpdate) || !has(self.updateStrategy.rollingUpdate.canary)",message="may not be set when updateStrategy.type is OnDelete",fieldPath=".updateStrategy.rollingUpdate.canary",reason=FieldValueForbidden
 type NodeAgentSetSpec struct {
 	// Selector is a label query over the pods the set manages. It must match the pod template's labels and cannot
 	// change after creation.
@@ -87,6 +163,44 @@ type NodeAgentSetSpec struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
+
+	// ProgressDeadlineSeconds is how long a rollout may go without progress (no node gaining an available pod of
+	// the update revision) before it is reported as failed: Progressing False and Stalled True with reason
+	// ProgressDeadlineExceeded. Time paused, held by the partition or waiting for a manual canary promotion does not
+	// count. Defaults to 600; must be greater than minReadySeconds.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+}
+
+// CanaryPhase is where the canary of the update revision stands.
+type CanaryPhase string
+
+const (
+	// CanaryPhaseRunning: the canary nodes are being updated and validated.
+	CanaryPhaseRunning CanaryPhase = "Running"
+	// CanaryPhaseWaitingForPromotion: the canary passed and waits for a manual promotion.
+	CanaryPhaseWaitingForPromotion CanaryPhase = "WaitingForPromotion"
+	// CanaryPhasePassed: the canary passed (and was promoted); the rest of the rollout goes on.
+	CanaryPhasePassed CanaryPhase = "Passed"
+	// CanaryPhaseFailed: a canary pod restarted too often or showed a failure reason.
+	CanaryPhaseFailed CanaryPhase = "Failed"
+)
+
+// NodeAgentSetCanaryStatus is the canary of the update revision as the controller last judged it. The phase is
+// kept across passes (and controller restarts): Passed and Failed hold until the update revision changes.
+type NodeAgentSetCanaryStatus struct {
+	// Revision is the ControllerRevision the canary validates.
+	Revision string `json:"revision"`
+	// Nodes is how many nodes form the canary.
+	Nodes int32 `json:"nodes"`
+	// Phase is Running, WaitingForPromotion, Passed or Failed.
+	Phase CanaryPhase `json:"phase"`
+	// StartedAt is when the canary of this revision started.
+	StartedAt metav1.Time `json:"startedAt"`
+	// Message says why the canary is in its phase (for Failed, the failure reason).
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // NodeAgentSetStatus is the observed state of a NodeAgentSet: the apps/v1 DaemonSetStatus fields plus the current
@@ -137,6 +251,16 @@ type NodeAgentSetStatus struct {
 	// UpdateRevision is the name of the ControllerRevision of the current pod template.
 	// +optional
 	UpdateRevision string `json:"updateRevision,omitempty"`
+
+	// Canary is the canary of the update revision, while the rolling update has one.
+	// +optional
+	Canary *NodeAgentSetCanaryStatus `json:"canary,omitempty"`
+
+	// ProgressDeadlineBase is when the progress deadline of the current rollout started counting: the latest of the
+	// rollout starting or resuming and a node last gaining an available pod of the update revision. Unset while no
+	// rollout counts towards the deadline (complete, paused, held by the partition, waiting for a promotion).
+	// +optional
+	ProgressDeadlineBase *metav1.Time `json:"progressDeadlineBase,omitempty"`
 }
 
 // +kubebuilder:object:root=true

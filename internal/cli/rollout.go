@@ -21,7 +21,7 @@ func newRolloutCommand(d *commandDeps) *cobra.Command {
 		Use:   "rollout",
 		Short: "Manage the rollout of a NodeAgentSet",
 		Long: "Manage the rollout of a NodeAgentSet: watch its status, read its revision history, roll back, " +
-			"pause, resume or restart it.",
+			"pause, resume or restart it, or promote its canary.",
 	}
 	cmd.AddCommand(
 		newStatusCommand(d),
@@ -33,6 +33,8 @@ func newRolloutCommand(d *commandDeps) *cobra.Command {
 			"resumed", func(set *v1alpha1.NodeAgentSet, _ time.Time) error { return edit.Resume(set) }),
 		newToggleCommand(d, "restart", "Restart every pod of a NodeAgentSet by rolling out its template again",
 			"restarted", edit.Restart),
+		newToggleCommand(d, "promote", "Promote the canary of a NodeAgentSet that waits for a manual promotion",
+			"promoted", func(set *v1alpha1.NodeAgentSet, _ time.Time) error { return edit.Promote(set) }),
 	)
 	return cmd
 }

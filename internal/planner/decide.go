@@ -69,12 +69,16 @@ type decision struct {
 	nodes    []*nodeState // sorted by node name
 	desired  int          // nodes with shouldRun
 	strategy strategy
+	// canary is the canary of the update revision, nil when the rolling update has none.
+	canary *canaryState
 
 	creates      map[string]CreateReason
 	deletes      map[string]PodDeletion // by namespace/name
 	updates      map[string]PodUpdate   // by namespace/name; never a pod that is also in deletes
 	backoffNext  map[string]bool
 	backoffWaits []time.Duration
+	// deadlineIn is how long until the progress deadline passes, zero when it does not run.
+	deadlineIn time.Duration
 
 	// selectorMismatch explains why the template's labels do not match the selector; empty when they do.
 	selectorMismatch string
@@ -139,6 +143,7 @@ func newDecision(s Snapshot) *decision {
 	d.strategy = resolveStrategy(s.Set, d.desired)
 	d.invalidSelector = InvalidSelector(s.Set)
 	d.selectorMismatch = selectorMismatch(s.Set)
+	d.canary = d.resolveCanary()
 	return d
 }
 
@@ -262,7 +267,7 @@ func (d *decision) update(u PodUpdate) {
 func (d *decision) sortedCreates() []PodCreation {
 	out := make([]PodCreation, 0, len(d.creates))
 	for node, reason := range d.creates {
-		out = append(out, PodCreation{NodeName: node, Reason: reason})
+		out = append(out, PodCreation{NodeName: node, Reason: reason, Revision: d.revisionForNewPod(node)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].NodeName < out[j].NodeName })
 	if len(out) == 0 {

@@ -48,6 +48,14 @@ package planner
 //     unavailable-first, then by node name, so a broken old pod is the first to be replaced and, in a steady
 //     cluster, the nodes that keep the old revision are the last P by name.
 //   - OnDelete: nothing happens here; old pods stay until someone deletes them.
+//   - canary: until the canary of the update revision passed, only canary nodes are candidates (both without and
+//     with surge), within the same budgets; a failed canary with Abort deletes the canary nodes' pods of the update
+//     revision first (unavailable ones at once, available ones within max(maxUnavailable, 1)), and manage() gives
+//     non-canary nodes without a pod (and, after an Abort, canary nodes too) the stable revision. With no matching
+//     node nothing is updated. The canary's own assumptions and invariants are in canary.go; the simulation checks
+//     containment after every step.
+//   - progress deadline: counted in status.go from status.progressDeadlineBase; it never changes a plan, only the
+//     conditions.
 
 import (
 	"fmt"
@@ -64,9 +72,10 @@ type updateCandidate struct {
 }
 
 func (d *decision) rollingUpdate() {
-	if !d.strategy.rollingUpdate || d.strategy.invalid != "" {
+	if !d.strategy.rollingUpdate || d.strategy.invalid != "" || d.canary.noNodes() {
 		return
 	}
+	d.abortCanary()
 	if d.strategy.maxSurge > 0 {
 		d.surgeUpdate()
 		return
@@ -167,7 +176,9 @@ func (d *decision) unavailableUpdate() {
 			if c.unavailable {
 				numUnavailable++
 			}
-			cands = append(cands, c)
+			if d.canaryAllowsUpdate(st) {
+				cands = append(cands, c)
+			}
 		}
 	}
 	if d.strategy.paused {
@@ -238,6 +249,8 @@ func (d *decision) surgeUpdate() {
 			case len(st.pods) > 1:
 				// A pod still terminating beside the old one: starting the new pod now would make three on the node.
 				// It starts once the terminating pod is gone.
+			case !d.canaryAllowsUpdate(st):
+				// The canary holds the update revision to the canary nodes.
 			default:
 				cands = append(cands, c)
 			}

@@ -17,11 +17,18 @@ package planner
 //     an old one.
 //   - With a partition P at most desired-P nodes have a new pod or have lost their old one.
 //   - While paused no pod of the update revision appears except on nodes that had no pod.
+//   - With a canary, no node outside the canary holds a pod of the update revision before the canary passed (and,
+//     with Manual promotion, was promoted), judged by the simulation's own clock and readiness: every canary node
+//     has had an available pod of the update revision for the canary's duration. A node that joins meanwhile gets
+//     the stable revision. After an Abort the canary nodes run the stable revision again.
+//   - ProgressDeadlineExceeded is never reported while paused, nor before the deadline has passed since the rollout
+//     started or resumed or a pod of the update revision last became available (by the simulation's clock).
 //   - Every phase ends (rollout complete, or the partition reached) within a bounded number of steps, and the
 //     planner's status then says so.
 //
-// Pods never fail or lose readiness here by themselves, so every unavailability is the controller's doing and the
-// bounds are exact. Randomness comes from math/rand with fixed seeds: a failure is reproducible by its seed.
+// Pods never fail or lose readiness here by themselves, except pods of a revision the test marks broken: they
+// crash-loop (CrashLoopBackOff, restarts) and never become ready. So every other unavailability is the controller's
+// doing and the bounds are exact. Randomness comes from math/rand with fixed seeds: a failure is reproducible by its seed.
 
 import (
 	"fmt"
@@ -46,6 +53,8 @@ type simPod struct {
 	bindAt, runAt, readyAt  time.Time
 	goneAt                  time.Time // set once deleted
 	bound, running, isReady bool
+	// crash: the pod's revision is broken; once running it crash-loops and never becomes ready.
+	crash bool
 }
 
 type sim struct {
@@ -71,6 +80,14 @@ type sim struct {
 
 	bounds bounds
 	log    []string
+
+	// broken lists revision hashes whose pods crash-loop.
+	broken map[string]bool
+	// canaryPassedAt is when the simulation's own oracle saw the canary pass (zero: not yet).
+	canaryPassedAt time.Time
+	// deadlineFrom is when the progress deadline last started counting by the test's own account: a template
+	// change or a resume.
+	deadlineFrom time.Time
 }
 
 // bounds are the invariants checked after every step of the current phase.
@@ -82,6 +99,12 @@ type bounds struct {
 	partition      int // 0: none
 	paused         bool
 	newNodes       map[string]bool // nodes added without a pod during a pause
+	// canaryNodes, when set, are the nodes the canary must be contained to; canaryDuration is how long their pods
+	// must be available first; manual says a promotion is needed too, and promoted that it was given.
+	canaryNodes    map[string]bool
+	canaryDuration time.Duration
+	manual         bool
+	promoted       bool
 }
 
 func newSim(t *testing.T, seed int64, nodeCount int, opts ...setOpt) *sim {
@@ -94,6 +117,7 @@ func newSim(t *testing.T, seed int64, nodeCount int, opts ...setOpt) *sim {
 		expectCreate: map[string]bool{},
 		expectDelete: map[string]bool{},
 		maxLag:       3,
+		broken:       map[string]bool{},
 	}
 	s.set.Generation = 1
 	s.set.Status = v1alpha1.NodeAgentSetStatus{}
@@ -124,6 +148,7 @@ func (s *sim) changeTemplate(image string) {
 	s.set.Spec.Template.Spec.Containers[0].Image = image
 	s.set.Generation++
 	s.newRevision()
+	s.deadlineFrom = s.now
 	s.logf("template changed to %s (revision %s)", image, s.update.Name)
 }
 
@@ -203,9 +228,17 @@ func (s *sim) dueEvents() []func() {
 				out = append(out, func() {
 					p.running = true
 					p.pod.Status.Phase = corev1.PodRunning
+					if p.crash {
+						p.pod.Status.ContainerStatuses = []corev1.ContainerStatus{{
+							Name: "agent", RestartCount: 3,
+							State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
+						}}
+					}
 					s.logf("kubelet: %s running", name)
 				})
 			}
+		case p.crash:
+			// Never ready.
 		case !p.isReady:
 			if !s.now.Before(p.readyAt) {
 				out = append(out, func() {
@@ -272,7 +305,11 @@ func (s *sim) reconcile() {
 		s.logf("controller: delete %s on %s (%s)", d.Pod.Name, p.target, d.Reason)
 	}
 	for _, c := range plan.Creates {
-		pod := placement.NewPod(s.set, c.NodeName, revisionHash(s.update))
+		rev := s.update
+		if c.Revision != nil {
+			rev = c.Revision
+		}
+		pod := placement.NewPod(s.set, c.NodeName, revisionHash(rev))
 		s.podSeq++
 		pod.Name = fmt.Sprintf("%s%04d", pod.GenerateName, s.podSeq)
 		pod.CreationTimestamp = metav1.NewTime(s.now)
@@ -283,9 +320,10 @@ func (s *sim) reconcile() {
 		}
 		bindAt := s.now.Add(s.jitter(2 * time.Second))
 		runAt := bindAt.Add(s.jitter(3 * time.Second))
-		s.pods[pod.Name] = &simPod{pod: pod, target: target, bindAt: bindAt, runAt: runAt, readyAt: runAt.Add(s.jitter(4 * time.Second))}
+		s.pods[pod.Name] = &simPod{pod: pod, target: target, bindAt: bindAt, runAt: runAt, readyAt: runAt.Add(s.jitter(4 * time.Second)),
+			crash: s.broken[revisionHash(rev)]}
 		s.expectCreate[pod.Name] = true
-		s.logf("controller: create %s on %s (%s, %s)", pod.Name, c.NodeName, c.Reason, revisionHash(s.update))
+		s.logf("controller: create %s on %s (%s, %s)", pod.Name, c.NodeName, c.Reason, revisionHash(rev))
 	}
 }
 
@@ -407,6 +445,10 @@ func (s *sim) check() {
 	if bd.partition > 0 && updatedOrEmpty > len(s.nodes)-bd.partition {
 		s.fail("%d nodes are updated or lost their old pod, more than %d nodes minus partition %d", updatedOrEmpty, len(s.nodes), bd.partition)
 	}
+	if bd.canaryNodes != nil {
+		s.checkCanary(byNode)
+	}
+	s.checkDeadline()
 	if bd.paused {
 		allowed := 0
 		for _, p := range s.pods {
@@ -636,5 +678,79 @@ func TestSimulationTemplateChangeMidRollout(t *testing.T) {
 				s.expectConditions(completeLine)
 			})
 		}
+	}
+}
+
+// oracleAvailableSince is when the pod became available by the simulation's own clock: its kubelet's ready time
+// plus minReadySeconds. ok is false while it is not available (or going).
+func (s *sim) oracleAvailableSince(p *simPod) (time.Time, bool) {
+	if p.pod.DeletionTimestamp != nil || !p.isReady {
+		return time.Time{}, false
+	}
+	at := p.readyAt.Add(time.Duration(s.set.Spec.MinReadySeconds) * time.Second)
+	return at, !at.After(s.now)
+}
+
+// checkCanary records when the canary passed by the simulation's own judgement, and fails when a node outside the
+// canary holds a pod of the update revision before that (or before the promotion, with Manual).
+func (s *sim) checkCanary(byNode map[string][]*simPod) {
+	s.t.Helper()
+	bd := s.bounds
+	if s.canaryPassedAt.IsZero() {
+		passed := true
+		for node := range bd.canaryNodes {
+			ok := false
+			for _, p := range byNode[node] {
+				if since, avail := s.oracleAvailableSince(p); avail && s.isNew(p) && !since.Add(bd.canaryDuration).After(s.now) {
+					ok = true
+				}
+			}
+			passed = passed && ok
+		}
+		if passed {
+			s.canaryPassedAt = s.now
+			s.logf("oracle: canary passed")
+		}
+	}
+	released := !s.canaryPassedAt.IsZero() && (!bd.manual || bd.promoted)
+	if released {
+		return
+	}
+	for _, n := range s.nodes {
+		if bd.canaryNodes[n.Name] {
+			continue
+		}
+		for _, p := range byNode[n.Name] {
+			if s.isNew(p) {
+				s.fail("node %s is outside the canary and holds %s of the update revision before the canary passed", n.Name, p.pod.Name)
+			}
+		}
+	}
+}
+
+// checkDeadline fails when the planner reports ProgressDeadlineExceeded although, by the simulation's own clock, the
+// rollout started (or resumed) or a pod of the update revision became available within the deadline, or while the
+// rollout is paused.
+func (s *sim) checkDeadline() {
+	s.t.Helper()
+	c := condition(s.set.Status, v1alpha1.ConditionProgressing)
+	if c == nil || c.Reason != v1alpha1.ReasonProgressDeadlineExceeded {
+		return
+	}
+	if s.bounds.paused {
+		s.fail("progress deadline reported exceeded while paused")
+	}
+	deadline := time.Duration(v1alpha1.DefaultProgressDeadline(s.set.Spec.MinReadySeconds)) * time.Second
+	if p := s.set.Spec.ProgressDeadlineSeconds; p != nil {
+		deadline = time.Duration(*p) * time.Second
+	}
+	latest := s.deadlineFrom
+	for _, p := range s.pods {
+		if since, ok := s.oracleAvailableSince(p); ok && s.isNew(p) && since.After(latest) {
+			latest = since
+		}
+	}
+	if s.now.Sub(latest) < deadline {
+		s.fail("progress deadline reported exceeded %s after the last progress, before the %s deadline", s.now.Sub(latest), deadline)
 	}
 }

@@ -51,6 +51,7 @@ func TestDecideStatusCounts(t *testing.T) {
 		CollisionCount:         set.Status.CollisionCount,
 		CurrentRevision:        oldRevision.Name,
 		UpdateRevision:         newRevision.Name,
+		ProgressDeadlineBase:   &metav1.Time{Time: t0}, // the rollout starts counting now
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("status:\n got  %+v\n want %+v", got, want)
@@ -277,8 +278,9 @@ func TestDecideRequeueAfter(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Decide(tc.snap).RequeueAfter; got != tc.want {
-				t.Fatalf("requeueAfter = %v, want %v", got, tc.want)
+			plan := Decide(tc.snap)
+			if want := withFreshDeadline(tc.snap, plan, tc.want); plan.RequeueAfter != want {
+				t.Fatalf("requeueAfter = %v, want %v", plan.RequeueAfter, want)
 			}
 		})
 	}

@@ -49,7 +49,8 @@ func (NoBackoff) InBackoff(string, time.Time) (bool, time.Duration) { return fal
 
 // Plan is what the reconciler carries out for one snapshot.
 type Plan struct {
-	// Creates are the nodes that get a new pod of the update revision, sorted by node name.
+	// Creates are the nodes that get a new pod, sorted by node name: of the update revision, or, while a canary
+	// holds the update revision to the canary nodes, of the revision the other nodes run (PodCreation.Revision).
 	Creates []PodCreation
 	// Deletes are the pods to delete, sorted by namespace and name. A pod appears at most once.
 	Deletes []PodDeletion
@@ -135,4 +136,6 @@ const (
 	DeleteRollingUpdate DeleteReason = "RollingUpdate"
 	// DeleteSurgeReplaced: with surge, the new pod beside it has become available.
 	DeleteSurgeReplaced DeleteReason = "SurgeReplaced"
+	// DeleteCanaryAborted: the canary failed with onFailure Abort; the canary node goes back to the stable revision.
+	DeleteCanaryAborted DeleteReason = "CanaryAborted"
 )

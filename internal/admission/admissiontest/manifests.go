@@ -96,3 +96,11 @@ func requiredNodeAffinity(terms ...corev1.NodeSelectorTerm) *corev1.Affinity {
 func nodeLabelTerm(key string, op corev1.NodeSelectorOperator, values ...string) corev1.NodeSelectorTerm {
 	return corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: key, Operator: op, Values: values}}}
 }
+
+// withCanary gives the set a rolling update with a canary changed by mutate.
+func withCanary(set *v1alpha1.NodeAgentSet, mutate func(*v1alpha1.NodeAgentSetCanary)) {
+	set.Spec.UpdateStrategy = rollingUpdate(nil, nil)
+	canary := &v1alpha1.NodeAgentSetCanary{}
+	mutate(canary)
+	set.Spec.UpdateStrategy.RollingUpdate.Canary = canary
+}
