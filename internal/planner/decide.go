@@ -23,6 +23,7 @@ import (
 func Decide(s Snapshot) Plan {
 	d := newDecision(s)
 	d.manage()
+	d.relabel()
 	d.rollingUpdate()
 
 	plan := Plan{
@@ -51,6 +52,8 @@ type nodeState struct {
 	pods []*corev1.Pod
 	// failedInBackoff is set when a failed pod on the node waits for its backoff before it is replaced.
 	failedInBackoff bool
+	// override is the spec.nodeOverrides entry the update revision applies to the node; nil for none.
+	override *v1alpha1.NodeOverride
 }
 
 func (n *nodeState) name() string { return n.node.Name }
@@ -74,6 +77,16 @@ type decision struct {
 
 	// selectorMismatch explains why the template's labels do not match the selector; empty when they do.
 	selectorMismatch string
+
+	// byName finds a node's state by node name.
+	byName map[string]*nodeState
+	// upToDate says, per pod (namespace/name), whether it runs the update revision with the override its node
+	// takes now: its hash is the update revision's and its node-override annotation names that override. A pod of
+	// the update revision on a node that now takes another override is old and is replaced (or relabelled).
+	upToDate map[string]bool
+	// relabelled are the pods this pass moves to the update revision by relabelling: they count as updated.
+	relabelled map[string]bool
+	specs      effectiveSpecs
 }
 
 func newDecision(s Snapshot) *decision {
@@ -87,19 +100,23 @@ func newDecision(s Snapshot) *decision {
 		deletes:     map[string]PodDeletion{},
 		updates:     map[string]PodUpdate{},
 		backoffNext: map[string]bool{},
+		upToDate:    map[string]bool{},
+		relabelled:  map[string]bool{},
 	}
 	if d.backoff == nil {
 		d.backoff = NoBackoff{}
 	}
 
 	filter := placement.NewNodeFilter(s.Set)
+	overrides := placement.NewOverrideMatcher(s.Set.Spec.NodeOverrides)
 	byName := make(map[string]*nodeState, len(s.Nodes))
+	d.byName = byName
 	for _, node := range s.Nodes {
 		if node == nil || byName[node.Name] != nil {
 			continue
 		}
 		run, stay := filter.ShouldRun(node)
-		st := &nodeState{node: node, shouldRun: run, shouldContinueRunning: stay}
+		st := &nodeState{node: node, shouldRun: run, shouldContinueRunning: stay, override: overrides.For(node)}
 		byName[node.Name] = st
 		d.nodes = append(d.nodes, st)
 		if run {
@@ -128,7 +145,10 @@ func newDecision(s Snapshot) *decision {
 			continue
 		}
 		st.pods = append(st.pods, pod)
+		d.upToDate[podKey(pod)] = d.hash != "" && pod.Labels[v1alpha1.ControllerRevisionHashLabel] == d.hash &&
+			placement.PodOverride(pod) == placement.OverrideName(st.override)
 	}
+	d.specs = newEffectiveSpecs(s)
 
 	d.strategy = resolveStrategy(s.Set, d.desired)
 	d.selectorMismatch = selectorMismatch(s.Set)
@@ -255,7 +275,11 @@ func (d *decision) update(u PodUpdate) {
 func (d *decision) sortedCreates() []PodCreation {
 	out := make([]PodCreation, 0, len(d.creates))
 	for node, reason := range d.creates {
-		out = append(out, PodCreation{NodeName: node, Reason: reason})
+		c := PodCreation{NodeName: node, Reason: reason}
+		if st := d.byName[node]; st != nil {
+			c.NodeOverride = placement.OverrideName(st.override)
+		}
+		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].NodeName < out[j].NodeName })
 	if len(out) == 0 {
@@ -299,7 +323,15 @@ func (d *decision) sortedBackoffNext() []string {
 	return out
 }
 
+// isUpdated: the pod runs the update revision with its node's override, or this pass relabels it to that.
 func (d *decision) isUpdated(pod *corev1.Pod) bool {
+	key := podKey(pod)
+	if d.relabelled[key] {
+		return true
+	}
+	if upToDate, ok := d.upToDate[key]; ok {
+		return upToDate
+	}
 	return d.hash != "" && pod.Labels[v1alpha1.ControllerRevisionHashLabel] == d.hash
 }
 

@@ -72,6 +72,8 @@ type PodCreation struct {
 	Reason   CreateReason
 	// Revision is the ControllerRevision the new pod runs; nil means Snapshot.UpdateRevision.
 	Revision *appsv1.ControllerRevision
+	// NodeOverride names the revision's spec.nodeOverrides entry that applies to the node; empty for none.
+	NodeOverride string
 }
 
 // PodUpdate changes one live pod in place: its controller-revision-hash label moves to Revision, and each container
@@ -83,9 +85,12 @@ type PodUpdate struct {
 	// Revision is the ControllerRevision the pod moves to.
 	Revision *appsv1.ControllerRevision
 	// Images maps a container name (init or regular container) to its new image; empty for a relabel.
-	Images  map[string]string
-	Reason  UpdateReason
-	Message string
+	Images map[string]string
+	// NodeOverride names the spec.nodeOverrides entry of Revision that applies to the pod's node ("" for none); it
+	// is written to the pod's NodeOverrideAnnotation with the new hash.
+	NodeOverride string
+	Reason       UpdateReason
+	Message      string
 }
 
 // UpdateReason says why a pod is changed in place.

@@ -33,7 +33,7 @@ type Decision struct {
 // revision of different content is not decided here: the reconciler sees it when the create fails with AlreadyExists
 // and raises status.collisionCount.
 func Decide(set *v1alpha1.NodeAgentSet, revs []*appsv1.ControllerRevision) (Decision, error) {
-	hash := Hash(&set.Spec.Template, set.Status.CollisionCount)
+	hash := HashOf(set)
 	highest := MaxNumber(revs)
 	desired, err := New(set, hash, highest+1)
 	if err != nil {
