@@ -80,11 +80,12 @@ func (d *commandDeps) runHistory(ctx context.Context, nameArg string, revision i
 	if err != nil {
 		return fmt.Errorf("nodeagentset %q: %w", name, err)
 	}
-	template, err := revstore.TemplateOf(rev)
+	content, err := revstore.ContentOf(rev)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(d.streams.Out, "%s with revision #%d\n%s", objref.Printed(name), revision, describe.PodTemplate(template))
+	_, err = fmt.Fprintf(d.streams.Out, "%s with revision #%d\n%s%s", objref.Printed(name), revision,
+		describe.PodTemplate(content.Template), describe.NodeOverrides(content.NodeOverrides))
 	return err
 }
 
@@ -128,12 +129,12 @@ func (d *commandDeps) runUndo(ctx context.Context, nameArg string, toRevision in
 	if err != nil {
 		return fmt.Errorf("nodeagentset %q: %w", name, err)
 	}
-	template, err := revstore.TemplateOf(target)
+	content, err := revstore.ContentOf(target)
 	if err != nil {
 		return err
 	}
 	changed, err := s.modifySet(ctx, name, func(set *v1alpha1.NodeAgentSet) (bool, error) {
-		if !edit.RestoreTemplate(set, template) {
+		if !edit.RestoreRevision(set, content.Template, content.NodeOverrides) {
 			return false, nil
 		}
 		edit.RestoreChangeCause(set, target)
