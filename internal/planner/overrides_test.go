@@ -125,7 +125,7 @@ func TestOverridesRelabelOrReplace(t *testing.T) {
 			name:   "a node relabelled to another class gets its pod replaced, one node at a time",
 			set:    newSetSpec,
 			oldSet: newSetSpec,
-			nodes: []*corev1.Node{classNode("l1", "t3.small"), classNode("l2", "t3.small"), classNode("s1", "t3.small")},
+			nodes:  []*corev1.Node{classNode("l1", "t3.small"), classNode("l2", "t3.small"), classNode("s1", "t3.small")},
 			pods: []*corev1.Pod{
 				pod("new-l1", "l1", newHash, madeWith("large")), pod("new-l2", "l2", newHash, madeWith("large")),
 				pod("new-s1", "s1", newHash, madeWith("small")),
@@ -133,11 +133,11 @@ func TestOverridesRelabelOrReplace(t *testing.T) {
 			wantDeletes: []string{"new-l1:RollingUpdate"},
 		},
 		{
-			name:   "a node that leaves every class gets its pod replaced",
-			set:    newSetSpec,
-			oldSet: newSetSpec,
-			nodes:  []*corev1.Node{node("l1")},
-			pods:   []*corev1.Pod{pod("new-l1", "l1", newHash, madeWith("large"))},
+			name:        "a node that leaves every class gets its pod replaced",
+			set:         newSetSpec,
+			oldSet:      newSetSpec,
+			nodes:       []*corev1.Node{node("l1")},
+			pods:        []*corev1.Pod{pod("new-l1", "l1", newHash, madeWith("large"))},
 			wantDeletes: []string{"new-l1:RollingUpdate"},
 		},
 		{

@@ -13,8 +13,8 @@ package planner
 //   - Without surge the eligible nodes lacking a live (not terminating) available pod never exceed maxUnavailable,
 //     or the number that already lacked one when the rollout started (a template change mid-rollout).
 //   - With surge a node holds at most two pods and at most one per revision and override, terminating ones
-//     included; every node keeps an available pod throughout, and at most maxSurge nodes run a new pod that is not yet available beside
-//     an old one.
+//     included; every node keeps an available pod throughout, and at most maxSurge nodes run a new pod that is
+//     not yet available beside an old one.
 //   - With a partition P at most desired-P nodes have a new pod or have lost their old one.
 //   - While paused no pod of the update revision appears except on nodes that had no pod.
 //   - Every phase ends (rollout complete, or the partition reached) within a bounded number of steps, and the
