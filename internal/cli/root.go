@@ -40,7 +40,7 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	configFlags.AddFlags(root.PersistentFlags())
 
 	deps := &commandDeps{configFlags: configFlags, streams: streams}
-	root.AddCommand(newRolloutCommand(deps), newSetCommand(deps))
+	root.AddCommand(newRolloutCommand(deps), newSetCommand(deps), newMigrateCommand(deps), newConvertCommand(deps))
 	return root
 }
 

@@ -87,6 +87,8 @@ type decision struct {
 	// relabelled are the pods this pass moves to the update revision by relabelling: they count as updated.
 	relabelled map[string]bool
 	specs      effectiveSpecs
+	// daemonSetNodes run a live pod that matches the selector and that a DaemonSet controls.
+	daemonSetNodes map[string]bool
 }
 
 func newDecision(s Snapshot) *decision {
@@ -149,6 +151,15 @@ func newDecision(s Snapshot) *decision {
 			placement.PodOverride(pod) == placement.OverrideName(st.override)
 	}
 	d.specs = newEffectiveSpecs(s)
+	d.daemonSetNodes = map[string]bool{}
+	for _, pod := range s.DaemonSetPods {
+		if pod == nil || isTerminal(pod) {
+			continue
+		}
+		if nodeName, err := placement.TargetNodeName(pod); err == nil {
+			d.daemonSetNodes[nodeName] = true
+		}
+	}
 
 	d.strategy = resolveStrategy(s.Set, d.desired)
 	d.selectorMismatch = selectorMismatch(s.Set)
@@ -169,7 +180,7 @@ func (d *decision) manage() {
 			continue
 		}
 
-		if st.shouldRun && d.needsPod(st) {
+		if st.shouldRun && d.needsPod(st) && !d.daemonSetNodes[st.name()] {
 			d.create(st.name(), CreateMissing)
 		}
 

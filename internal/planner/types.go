@@ -17,6 +17,11 @@ type Snapshot struct {
 	Nodes []*corev1.Node
 	// Pods are the pods the set owns after adoption and release, in any phase, terminating ones included.
 	Pods []*corev1.Pod
+	// DaemonSetPods match the set's selector but are controlled by a DaemonSet: a DaemonSet being migrated to this
+	// set (`kubectl nas migrate`), whose pods the set adopts once the DaemonSet is deleted with orphaning. A node
+	// that runs one gets no pod from the set meanwhile, so no node runs two agents; those nodes count as desired
+	// and not yet scheduled.
+	DaemonSetPods []*corev1.Pod
 	// Revisions are the set's ControllerRevisions, the update revision among them.
 	Revisions []*appsv1.ControllerRevision
 	// UpdateRevision is the ControllerRevision of the set's current template.
