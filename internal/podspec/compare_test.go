@@ -55,8 +55,8 @@ func TestCompareTemplates(t *testing.T) {
 	}{
 		{name: "a template and its API server defaulting are the same", have: defaulted, want: template, same: true},
 		{name: "an image change is an image difference",
-			have: defaulted,
-			want: func() *corev1.PodTemplateSpec { t := template(); t.Spec.Containers[0].Image = "agent:1.3"; return t },
+			have:   defaulted,
+			want:   func() *corev1.PodTemplateSpec { t := template(); t.Spec.Containers[0].Image = "agent:1.3"; return t },
 			images: map[string]string{"agent": "agent:1.3"}},
 		{name: "a value set differently is not made equal by defaulting",
 			have: defaulted,

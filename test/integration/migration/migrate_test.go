@@ -43,7 +43,7 @@ func newDaemonSet(namespace string) *appsv1.DaemonSet {
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
 					Containers: []corev1.Container{{Name: "agent", Image: testcluster.DefaultImage,
-						Env: []corev1.EnvVar{{Name: "NODE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}}},
+						Env:   []corev1.EnvVar{{Name: "NODE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}}},
 						Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9100}}}},
 					TerminationGracePeriodSeconds: ptr.To[int64](0),
 				},
