@@ -81,8 +81,9 @@ const (
 	// revision hash it says exactly which spec the pod runs, so a node whose labels now pick another override is
 	// seen without comparing pod specs.
 	NodeOverrideAnnotation = "apps.nodeagentset.io/node-override"
-	// MigratedFromAnnotation is set by `kubectl nas migrate` on the NodeAgentSet it builds from a DaemonSet: the
-	// DaemonSet's UID. A re-run of the migration reuses a set that carries it.
+	// MigratedFromAnnotation is set by `kubectl nas migrate` on the NodeAgentSet it builds from a DaemonSet (the
+	// DaemonSet's UID) and by `kubectl nas convert` (the DaemonSet's name). `kubectl nas migrate` reuses a set of
+	// the DaemonSet's name only when it carries one of the two.
 	MigratedFromAnnotation = "apps.nodeagentset.io/migrated-from-daemonset"
 )
 

@@ -199,7 +199,7 @@ func (d *commandDeps) runMigrate(ctx context.Context, arg string, o migrateOptio
 		fmt.Fprintf(out, "nodeagentset.apps.nodeagentset.io/%s created\n", name)
 	case err != nil:
 		return explainNoMatch(err)
-	case set.Annotations[v1alpha1.MigratedFromAnnotation] != string(ds.UID):
+	case !madeFrom(set, ds):
 		return fmt.Errorf("nodeagentset %q already exists and was not made by migrating this DaemonSet (its %s annotation "+
 			"is %q, the DaemonSet's uid is %s); delete or rename it first", name, v1alpha1.MigratedFromAnnotation,
 			set.Annotations[v1alpha1.MigratedFromAnnotation], ds.UID)
@@ -232,6 +232,12 @@ func (d *commandDeps) runMigrate(ctx context.Context, arg string, o migrateOptio
 
 	// Step 3.
 	return s.finishMigration(ctx, out, set, owned, o.timeout)
+}
+
+// madeFrom: the set was built from this DaemonSet by migrate (its UID) or by convert from its manifest (its name).
+func madeFrom(set *v1alpha1.NodeAgentSet, ds *appsv1.DaemonSet) bool {
+	v, ok := set.Annotations[v1alpha1.MigratedFromAnnotation]
+	return ok && (v == string(ds.UID) || v == ds.Name)
 }
 
 // finishMigration waits until the set controls every pod the DaemonSet owned (by UID; all pods matching the set's

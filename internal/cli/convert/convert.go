@@ -27,8 +27,9 @@ const (
 
 // FromDaemonSet returns the NodeAgentSet that runs what ds runs: the same name, namespace, labels, annotations
 // (except kubectl's last-applied configuration and the DaemonSet's template generation), selector, pod template,
-// update strategy, minReadySeconds and revisionHistoryLimit. When ds has a UID (it was read from a cluster) the set
-// records it in MigratedFromAnnotation. ds is not modified.
+// update strategy, minReadySeconds and revisionHistoryLimit. The set records the DaemonSet in MigratedFromAnnotation:
+// its UID when ds was read from a cluster, its name for a manifest (so `kubectl nas migrate` may finish the job once
+// the set is applied, for instance by a GitOps tool). ds is not modified.
 func FromDaemonSet(ds *appsv1.DaemonSet) (*v1alpha1.NodeAgentSet, error) {
 	if ds.Spec.Selector == nil {
 		return nil, fmt.Errorf("daemonset %q: spec.selector: Required value", ds.Name)
@@ -50,15 +51,14 @@ func FromDaemonSet(ds *appsv1.DaemonSet) (*v1alpha1.NodeAgentSet, error) {
 	annotations := copyMap(ds.Annotations)
 	delete(annotations, lastAppliedAnnotation)
 	delete(annotations, templateGenerationAnnotation)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[v1alpha1.MigratedFromAnnotation] = ds.Name
 	if ds.UID != "" {
-		if annotations == nil {
-			annotations = map[string]string{}
-		}
 		annotations[v1alpha1.MigratedFromAnnotation] = string(ds.UID)
 	}
-	if len(annotations) > 0 {
-		set.Annotations = annotations
-	}
+	set.Annotations = annotations
 	switch ds.Spec.UpdateStrategy.Type {
 	case appsv1.OnDeleteDaemonSetStrategyType:
 		set.Spec.UpdateStrategy.Type = v1alpha1.OnDeleteStrategyType

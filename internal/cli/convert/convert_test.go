@@ -109,6 +109,15 @@ func TestFromDaemonSetOnDelete(t *testing.T) {
 	}
 }
 
+func TestConvertedManifestNamesItsDaemonSet(t *testing.T) {
+	dss, _ := ReadDaemonSets(strings.NewReader(fluentd), "ds.yaml")
+	dss[0].UID = ""
+	set, err := FromDaemonSet(dss[0])
+	if err != nil || set.Annotations[v1alpha1.MigratedFromAnnotation] != "fluentd-elasticsearch" {
+		t.Errorf("annotations = %v, %v", set.Annotations, err)
+	}
+}
+
 func TestReadDaemonSetsErrors(t *testing.T) {
 	for _, tt := range []struct{ name, input, want string }{
 		{"another kind", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", `ds.yaml: document 1: kind "ConfigMap" of apiVersion "v1" is not a DaemonSet (apps/v1)`},

@@ -138,6 +138,9 @@ var _ = Describe("kubectl nas migrate", func() {
 
 	It("moves a DaemonSet's pods to a NodeAgentSet without restarting one, and set image then rolls out", func(ctx SpecContext) {
 		uids := runningDaemonSet(ctx, ns, nodes)
+		pods, err := cluster.ListPods(ctx, ns)
+		Expect(err).NotTo(HaveOccurred())
+		dsHash := pods[0].Labels[v1alpha1.ControllerRevisionHashLabel]
 		watch, err := cluster.WatchPods(ctx, ns, noSecondPod)
 		Expect(err).NotTo(HaveOccurred())
 		defer watch.Stop()
@@ -148,6 +151,10 @@ var _ = Describe("kubectl nas migrate", func() {
 		Expect(out).To(ContainSubstring("controls 5 pods of the DaemonSet, none restarted"))
 		v := expectMigrated(ctx, ns, nodes, uids)
 		Expect(watch.Violations()).To(BeEmpty())
+		for _, p := range v.Pods {
+			Expect(p.Labels).To(HaveKey("pod-template-generation"), "pod %s is the DaemonSet's", p.Name)
+			Expect(p.Labels[v1alpha1.ControllerRevisionHashLabel]).NotTo(Equal(dsHash), "pod %s was relabelled", p.Name)
+		}
 
 		By("the set carries the DaemonSet's metadata and spec")
 		Expect(v.Set.Labels).To(HaveKeyWithValue("team", "observability"))
@@ -213,6 +220,30 @@ var _ = Describe("kubectl nas migrate", func() {
 		out, err := runPlugin(ctx, ns, "migrate", "daemonset/"+setName, "--timeout=2m")
 		Expect(err).NotTo(HaveOccurred(), out)
 		Expect(out).To(ContainSubstring("exists from an earlier run; reusing it"))
+		expectMigrated(ctx, ns, nodes, uids)
+		Expect(watch.Violations()).To(BeEmpty())
+	})
+
+	It("finishes the migration of a set applied from kubectl nas convert, whose template the API server did not default", func(ctx SpecContext) {
+		uids := runningDaemonSet(ctx, ns, nodes)
+		manifest, err := yaml.Marshal(newDaemonSet(ns))
+		Expect(err).NotTo(HaveOccurred())
+		in := bytes.NewBufferString("apiVersion: apps/v1\nkind: DaemonSet\n" + string(manifest))
+		kubeconfig, err := cluster.KubeconfigPath()
+		Expect(err).NotTo(HaveOccurred())
+		var out bytes.Buffer
+		Expect(cli.Run(ctx, []string{"--kubeconfig", kubeconfig, "convert", "-f", "-"},
+			genericiooptions.IOStreams{In: in, Out: &out, ErrOut: &out})).To(Succeed(), out.String())
+		set := &v1alpha1.NodeAgentSet{}
+		Expect(yaml.UnmarshalStrict(out.Bytes(), set)).To(Succeed())
+		Expect(set.Spec.Template.Spec.DNSPolicy).To(BeEmpty(), "the converted template is not defaulted")
+		Expect(cluster.Client.Create(ctx, set)).To(Succeed())
+
+		watch, err := cluster.WatchPods(ctx, ns, noSecondPod)
+		Expect(err).NotTo(HaveOccurred())
+		defer watch.Stop()
+		text, err := runPlugin(ctx, ns, "migrate", "daemonset/"+setName, "--timeout=2m")
+		Expect(err).NotTo(HaveOccurred(), text)
 		expectMigrated(ctx, ns, nodes, uids)
 		Expect(watch.Violations()).To(BeEmpty())
 	})
