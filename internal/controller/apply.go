@@ -184,10 +184,11 @@ func (r *NodeAgentSetReconciler) updatePods(ctx context.Context, set *v1alpha1.N
 	key := client.ObjectKeyFromObject(set)
 	log := logf.FromContext(ctx)
 	for _, u := range updates {
-		r.expectations.ExpectUpdate(key, u.Pod.UID, u.Revision.Labels[v1alpha1.ControllerRevisionHashLabel])
+		r.expectations.ExpectUpdate(key, u.Pod.UID, revisionMark(u.Revision.Labels[v1alpha1.ControllerRevisionHashLabel], u.NodeOverride))
 	}
 	errs := inParallel(updates, func(u planner.PodUpdate) error {
 		hash := u.Revision.Labels[v1alpha1.ControllerRevisionHashLabel]
+		mark := revisionMark(hash, u.NodeOverride)
 		body, err := podUpdatePatch(u.Pod, hash, u.NodeOverride, u.Images)
 		if err == nil {
 			// The cached pod is shared with the informer: the writer patches a copy.
@@ -203,16 +204,26 @@ func (r *NodeAgentSetReconciler) updatePods(ctx context.Context, set *v1alpha1.N
 			r.recorder.Eventf(set, u.Pod, corev1.EventTypeNormal, eventSuccessfulUpdate, "Update", what, u.Pod.Name, u.Revision.Name)
 			return nil
 		case apierrors.IsNotFound(err):
-			r.expectations.UpdateObserved(key, u.Pod.UID, hash)
+			r.expectations.UpdateObserved(key, u.Pod.UID, mark)
 			return nil
 		default:
 			r.recorder.Eventf(set, u.Pod, corev1.EventTypeWarning, eventFailedUpdate, "Update",
 				"Error updating pod %s in place: %v", u.Pod.Name, err)
 		}
-		r.expectations.UpdateObserved(key, u.Pod.UID, hash)
+		r.expectations.UpdateObserved(key, u.Pod.UID, mark)
 		return fmt.Errorf("updating pod %s in place: %w", u.Pod.Name, err)
 	})
 	return errors.Join(errs...)
+}
+
+// revisionMark is what an in-place update expectation waits for in the cache: the pod's revision hash and node
+// override together, since a relabel may change only the override (a node moved to a class whose override makes the
+// same pod).
+func revisionMark(hash, override string) string { return hash + "/" + override }
+
+// podRevisionMark is revisionMark of a pod as the cache shows it.
+func podRevisionMark(pod *corev1.Pod) string {
+	return revisionMark(pod.Labels[v1alpha1.ControllerRevisionHashLabel], pod.Annotations[v1alpha1.NodeOverrideAnnotation])
 }
 
 // podUpdatePatch is the strategic merge patch that moves pod to the revision hash and node override (its

@@ -178,10 +178,11 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 			h.r.expectations.DeleteObserved(client.ObjectKeyFromObject(set), newPod.UID)
 		}
 	}
-	if hash, ok := newPod.Labels[v1alpha1.ControllerRevisionHashLabel]; ok && hash != oldPod.Labels[v1alpha1.ControllerRevisionHashLabel] {
-		// An in-place update or relabel the controller issued shows up as the new revision label.
+	if mark := podRevisionMark(newPod); mark != podRevisionMark(oldPod) {
+		// An in-place update or relabel the controller issued shows up as the new revision label (or node-override
+		// annotation).
 		if set := h.r.setForPod(ctx, newPod); set != nil {
-			h.r.expectations.UpdateObserved(client.ObjectKeyFromObject(set), newPod.UID, hash)
+			h.r.expectations.UpdateObserved(client.ObjectKeyFromObject(set), newPod.UID, mark)
 		}
 	}
 	oldUID, oldOwned := controllerUID(oldPod)

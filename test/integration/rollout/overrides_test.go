@@ -154,3 +154,28 @@ var _ = Describe("node overrides", func() {
 })
 
 func ptrTo(s string) *string { return &s }
+
+var _ = Describe("node overrides with the same content", func() {
+	It("keep a node's pod when the node moves from one to the other", func(ctx SpecContext) {
+		ns := cluster.SpecNamespace(ctx, "overrides-same", kubeletOptions())
+		nodes, err := cluster.CreateNodes(ctx, "amd", 2, testcluster.WithLabels(map[string]string{instanceTypeLabel: "m7i.8xlarge"}))
+		Expect(err).NotTo(HaveOccurred())
+		set := testcluster.NewSet(ns, "agent")
+		set.Spec.NodeOverrides = []v1alpha1.NodeOverride{cpuOverride("amd", "m7i.8xlarge", "500m"), cpuOverride("arm", "m7g.8xlarge", "500m")}
+		set = createSet(ctx, set)
+		before := podsByNode(expectSettled(ctx, set, settleTimeout, nodes...))
+
+		Expect(cluster.SetNodeLabels(ctx, nodes[0], map[string]*string{instanceTypeLabel: ptrTo("m7g.8xlarge")})).To(Succeed())
+		Eventually(ctx, func(g Gomega) {
+			v, err := cluster.ViewSet(ctx, ns, set.Name)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(v.CheckSettled(nodes)).To(Succeed())
+			p := v.ActivePodsByNode()[nodes[0]]
+			g.Expect(p).To(HaveLen(1))
+			g.Expect(p[0].Annotations).To(HaveKeyWithValue(v1alpha1.NodeOverrideAnnotation, "arm"))
+			g.Expect(p[0].UID).To(Equal(before[nodes[0]].UID))
+			g.Expect(v.Set.Status.NodeOverrides).To(Equal([]v1alpha1.NodeOverrideStatus{
+				{Name: "amd", Nodes: 1, UpdatedNodes: 1}, {Name: "arm", Nodes: 1, UpdatedNodes: 1}}))
+		}).WithTimeout(settleTimeout).Should(Succeed())
+	})
+})
