@@ -80,12 +80,12 @@ type decision struct {
 
 	// byName finds a node's state by node name.
 	byName map[string]*nodeState
-	// upToDate says, per pod (namespace/name), whether it runs the update revision with the override its node
+	// upToDate says, per pod of the snapshot, whether it runs the update revision with the override its node
 	// takes now: its hash is the update revision's and its node-override annotation names that override. A pod of
 	// the update revision on a node that now takes another override is old and is replaced (or relabelled).
-	upToDate map[string]bool
+	upToDate map[*corev1.Pod]bool
 	// relabelled are the pods this pass moves to the update revision by relabelling: they count as updated.
-	relabelled map[string]bool
+	relabelled map[*corev1.Pod]bool
 	specs      effectiveSpecs
 	// daemonSetNodes run a live pod that matches the selector and that a DaemonSet controls.
 	daemonSetNodes map[string]bool
@@ -102,8 +102,8 @@ func newDecision(s Snapshot) *decision {
 		deletes:     map[string]PodDeletion{},
 		updates:     map[string]PodUpdate{},
 		backoffNext: map[string]bool{},
-		upToDate:    map[string]bool{},
-		relabelled:  map[string]bool{},
+		upToDate:    make(map[*corev1.Pod]bool, len(s.Pods)),
+		relabelled:  map[*corev1.Pod]bool{},
 	}
 	if d.backoff == nil {
 		d.backoff = NoBackoff{}
@@ -147,7 +147,7 @@ func newDecision(s Snapshot) *decision {
 			continue
 		}
 		st.pods = append(st.pods, pod)
-		d.upToDate[podKey(pod)] = d.hash != "" && pod.Labels[v1alpha1.ControllerRevisionHashLabel] == d.hash &&
+		d.upToDate[pod] = d.hash != "" && pod.Labels[v1alpha1.ControllerRevisionHashLabel] == d.hash &&
 			placement.PodOverride(pod) == placement.OverrideName(st.override)
 	}
 	d.specs = newEffectiveSpecs(s)
@@ -336,11 +336,10 @@ func (d *decision) sortedBackoffNext() []string {
 
 // isUpdated: the pod runs the update revision with its node's override, or this pass relabels it to that.
 func (d *decision) isUpdated(pod *corev1.Pod) bool {
-	key := podKey(pod)
-	if d.relabelled[key] {
+	if d.relabelled[pod] {
 		return true
 	}
-	if upToDate, ok := d.upToDate[key]; ok {
+	if upToDate, ok := d.upToDate[pod]; ok {
 		return upToDate
 	}
 	return d.hash != "" && pod.Labels[v1alpha1.ControllerRevisionHashLabel] == d.hash

@@ -44,30 +44,27 @@ func (d *decision) relabel() {
 		if !st.shouldContinueRunning {
 			continue
 		}
-		var live []*corev1.Pod
-		for _, pod := range st.pods {
-			if isLive(pod) {
-				live = append(live, pod)
+		var pod *corev1.Pod
+		live := 0
+		for _, p := range st.pods {
+			if isLive(p) {
+				pod = p
+				live++
 			}
 		}
-		if len(live) != 1 || d.isUpdated(live[0]) {
+		if live != 1 || d.isUpdated(pod) || (st.shouldRun && budget <= 0) {
 			continue
 		}
-		pod := live[0]
+		if !d.specs.differenceFromUpdate(pod, st).Same() {
+			continue
+		}
 		if _, deleted := d.deletes[podKey(pod)]; deleted {
-			continue
-		}
-		if st.shouldRun && budget <= 0 {
-			continue
-		}
-		diff := d.specs.differenceFromUpdate(pod, st)
-		if !diff.Same() {
 			continue
 		}
 		if st.shouldRun {
 			budget--
 		}
-		d.relabelled[podKey(pod)] = true
+		d.relabelled[pod] = true
 		d.update(PodUpdate{
 			Pod:          pod,
 			Revision:     d.snap.UpdateRevision,
@@ -78,6 +75,12 @@ func (d *decision) relabel() {
 		})
 	}
 }
+
+// Differences reported from memory: the comparison was made before in the pass, or cannot be made.
+var (
+	differentSpec      = podspec.Difference{Fields: []string{"spec"}}
+	unreadableRevision = podspec.Difference{Fields: []string{"the pod's revision cannot be read"}}
+)
 
 // effectiveSpecs computes the effective templates of revisions once per pass: many pods share a few revisions and
 // overrides.
@@ -142,14 +145,14 @@ func (e *effectiveSpecs) differenceFromUpdate(pod *corev1.Pod, st *nodeState) po
 	}
 	rc := e.contentOf(rev)
 	if rc.err != nil {
-		return podspec.Difference{Fields: []string{"revision " + rev.Name + " cannot be read"}}
+		return unreadableRevision
 	}
 	key := [3]string{rev.Name, placement.PodOverride(pod), placement.OverrideName(st.override)}
 	if same, ok := e.same[key]; ok {
 		if same {
 			return podspec.Difference{}
 		}
-		return podspec.Difference{Fields: []string{"spec"}}
+		return differentSpec
 	}
 	have := placement.ApplyOverride(rc.content.Template, rc.overrides.Named(placement.PodOverride(pod)))
 	diff := podspec.CompareTemplates(have, e.wantedTemplate(st.override))
