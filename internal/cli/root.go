@@ -27,7 +27,8 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		Use:   "kubectl-nas",
 		Short: "Roll out, inspect and roll back NodeAgentSets",
 		Long: "kubectl nas manages NodeAgentSet rollouts the way kubectl rollout and kubectl set image manage " +
-			"DaemonSets: watch a rollout, read the revision history, roll back, pause, resume, restart and change images.",
+			"DaemonSets: watch a rollout, read the revision history, roll back, pause, resume, restart and change images; " +
+			"and it moves a running DaemonSet to a NodeAgentSet without restarting its pods (migrate, convert).",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl nas"},

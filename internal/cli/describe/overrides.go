@@ -3,10 +3,8 @@ package describe
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"text/tabwriter"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
@@ -31,8 +29,8 @@ func NodeOverrides(overrides []v1alpha1.NodeOverride) string {
 			c := &o.Containers[j]
 			p.line(level2, "Container "+c.Name+":")
 			if c.Resources != nil {
-				p.overrideResources("Limits", c.Resources.Limits)
-				p.overrideResources("Requests", c.Resources.Requests)
+				p.resourcesAt(level3, level3+"  ", "Limits", c.Resources.Limits)
+				p.resourcesAt(level3, level3+"  ", "Requests", c.Resources.Requests)
 			}
 			if len(c.Env) > 0 {
 				p.line(level3, "Environment:")
@@ -44,22 +42,6 @@ func NodeOverrides(overrides []v1alpha1.NodeOverride) string {
 	}
 	_ = w.Flush()
 	return buf.String()
-}
-
-func (p printer) overrideResources(label string, list corev1.ResourceList) {
-	if len(list) == 0 {
-		return
-	}
-	p.line(level3, label+":")
-	names := make([]string, 0, len(list))
-	for n := range list {
-		names = append(names, string(n))
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		q := list[corev1.ResourceName(n)]
-		p.field(level3+"  ", n, q.String())
-	}
 }
 
 func selectorString(s *metav1.LabelSelector) string {
