@@ -77,6 +77,14 @@ const (
 	// ClusterAutoscalerDaemonSetPodAnnotation is on every pod, so cluster-autoscaler treats the pods as DaemonSet
 	// pods (they do not block a scale-down and are counted in node templates).
 	ClusterAutoscalerDaemonSetPodAnnotation = "cluster-autoscaler.kubernetes.io/daemonset-pod"
+	// NodeOverrideAnnotation is on every pod that a spec.nodeOverrides entry applies to: the entry's name. With the
+	// revision hash it says exactly which spec the pod runs, so a node whose labels now pick another override is
+	// seen without comparing pod specs.
+	NodeOverrideAnnotation = "apps.nodeagentset.io/node-override"
+	// MigratedFromAnnotation is set by `kubectl nas migrate` on the NodeAgentSet it builds from a DaemonSet (the
+	// DaemonSet's UID) and by `kubectl nas convert` (the DaemonSet's name). `kubectl nas migrate` reuses a set of
+	// the DaemonSet's name only when it carries one of the two.
+	MigratedFromAnnotation = "apps.nodeagentset.io/migrated-from-daemonset"
 )
 
 // Defaults, as for an apps/v1 DaemonSet.

@@ -171,6 +171,16 @@ type NodeAgentSetSpec struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+
+	// NodeOverrides change container resources and environment on the nodes a selector picks, for node classes that
+	// need other settings than the template's. The first entry whose nodeSelector matches a node applies there;
+	// nodes no entry matches run the template as it is. The overrides are part of the revision: changing them rolls
+	// out under the update strategy, and only the nodes whose pod changes get a new one.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=64
+	NodeOverrides []NodeOverride `json:"nodeOverrides,omitempty"`
 }
 
 // CanaryPhase is where the canary of the update revision stands.
@@ -201,6 +211,51 @@ type NodeAgentSetCanaryStatus struct {
 	// Message says why the canary is in its phase (for Failed, the failure reason).
 	// +optional
 	Message string `json:"message,omitempty"`
+}
+
+// NodeOverride is what changes in the pod on the nodes one selector picks.
+type NodeOverride struct {
+	// Name identifies the override (a DNS label, unique in the set). The pods it applies to carry it in the
+	// apps.nodeagentset.io/node-override annotation, and status.nodeOverrides counts its nodes by it.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// NodeSelector is a label query over nodes. An empty selector matches every node.
+	NodeSelector metav1.LabelSelector `json:"nodeSelector"`
+
+	// Containers are the changes per container of the template, by container name (regular or init container).
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	Containers []ContainerOverride `json:"containers"`
+}
+
+// ContainerOverride changes one container of the template. Only resources and env can be overridden.
+type ContainerOverride struct {
+	// Name is the name of a container (or init container) in the pod template.
+	Name string `json:"name"`
+
+	// Resources replace the container's resources when set: requests and limits are each merged by resource name
+	// into the template's (a resource named here wins, the others stay).
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// Env is merged into the container's environment by name: a variable of the same name is replaced in place,
+	// a new one is appended.
+	// +optional
+	Env []corev1.EnvVar `json:"env,omitempty"`
+}
+
+// NodeOverrideStatus says how many nodes an override covers.
+type NodeOverrideStatus struct {
+	// Name of the override in spec.nodeOverrides.
+	Name string `json:"name"`
+	// Nodes is the number of eligible nodes the override applies to (the first matching entry wins).
+	Nodes int32 `json:"nodes"`
+	// UpdatedNodes is how many of them run a pod of the update revision with this override.
+	UpdatedNodes int32 `json:"updatedNodes"`
 }
 
 // NodeAgentSetStatus is the observed state of a NodeAgentSet: the apps/v1 DaemonSetStatus fields plus the current
@@ -261,6 +316,11 @@ type NodeAgentSetStatus struct {
 	// rollout counts towards the deadline (complete, paused, held by the partition, waiting for a promotion).
 	// +optional
 	ProgressDeadlineBase *metav1.Time `json:"progressDeadlineBase,omitempty"`
+	// NodeOverrides lists, for each entry of spec.nodeOverrides in order, how many eligible nodes it covers.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	NodeOverrides []NodeOverrideStatus `json:"nodeOverrides,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -42,6 +42,7 @@ func validateSpec(spec *v1alpha1.NodeAgentSetSpec, path *field.Path) field.Error
 	errs = append(errs, validateSelector(spec.Selector, spec.Template.Labels, path.Child("selector"))...)
 	errs = append(errs, validatePodTemplate(&spec.Template, path.Child("template"))...)
 	errs = append(errs, validateUpdateStrategy(&spec.UpdateStrategy, path.Child("updateStrategy"))...)
+	errs = append(errs, validateNodeOverrides(spec, path.Child("nodeOverrides"))...)
 	errs = append(errs, apivalidation.ValidateNonnegativeField(int64(spec.MinReadySeconds), path.Child("minReadySeconds"))...)
 	if spec.ProgressDeadlineSeconds != nil {
 		deadlinePath := path.Child("progressDeadlineSeconds")

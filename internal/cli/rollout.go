@@ -101,11 +101,12 @@ func (d *commandDeps) runHistory(ctx context.Context, nameArg string, revision i
 	if outputRequested(printFlags) {
 		return printObject(printFlags, "", rev, d.streams.Out)
 	}
-	template, err := revstore.TemplateOf(rev)
+	content, err := revstore.ContentOf(rev)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(d.streams.Out, "%s with revision #%d\n%s", objref.Printed(name), revision, describe.PodTemplate(template))
+	_, err = fmt.Fprintf(d.streams.Out, "%s with revision #%d\n%s%s", objref.Printed(name), revision,
+		describe.PodTemplate(content.Template), describe.NodeOverrides(content.NodeOverrides))
 	return err
 }
 
@@ -156,12 +157,12 @@ func (d *commandDeps) runUndo(ctx context.Context, nameArg string, toRevision in
 	if err != nil {
 		return fmt.Errorf("nodeagentset %q: %w", name, err)
 	}
-	template, err := revstore.TemplateOf(target)
+	content, err := revstore.ContentOf(target)
 	if err != nil {
 		return err
 	}
 	_, changed, err := s.modifySetDryRun(ctx, name, dry, func(set *v1alpha1.NodeAgentSet) (bool, error) {
-		if !edit.RestoreTemplate(set, template) {
+		if !edit.RestoreRevision(set, content.Template, content.NodeOverrides) {
 			return false, nil
 		}
 		edit.RestoreChangeCause(set, target)
@@ -176,7 +177,7 @@ func (d *commandDeps) runUndo(ctx context.Context, nameArg string, toRevision in
 	}
 	if dry == dryRunClient {
 		// As kubectl rollout undo --dry-run=client does for a DaemonSet: show the template the rollback would restore.
-		if _, err := fmt.Fprint(d.streams.Out, describe.PodTemplate(template)); err != nil {
+		if _, err := fmt.Fprint(d.streams.Out, describe.PodTemplate(content.Template)+describe.NodeOverrides(content.NodeOverrides)); err != nil {
 			return err
 		}
 	}

@@ -30,7 +30,8 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		Use:   "kubectl-nas",
 		Short: "Roll out, inspect and roll back NodeAgentSets",
 		Long: "kubectl nas manages NodeAgentSet rollouts the way kubectl rollout and kubectl set image manage " +
-			"DaemonSets: watch a rollout, read the revision history, roll back, pause, resume, restart and change images.",
+			"DaemonSets: watch a rollout, read the revision history, roll back, pause, resume, restart and change images; " +
+			"and it moves a running DaemonSet to a NodeAgentSet without restarting its pods (migrate, convert).",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl nas"},
@@ -41,7 +42,7 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	configFlags.AddFlags(root.PersistentFlags())
 
 	deps := &commandDeps{configFlags: configFlags, streams: streams}
-	root.AddCommand(newRolloutCommand(deps), newSetCommand(deps))
+	root.AddCommand(newRolloutCommand(deps), newSetCommand(deps), newMigrateCommand(deps), newConvertCommand(deps))
 	var withNames func(*cobra.Command)
 	withNames = func(c *cobra.Command) {
 		if strings.Contains(c.Use, "NAME") && c.ValidArgsFunction == nil {

@@ -153,12 +153,22 @@ func TestPodUpdatePatch(t *testing.T) {
 			Containers:     []corev1.Container{{Name: "agent", Image: "agent:1"}, {Name: "sidecar", Image: "side:1"}},
 		},
 	}
+	overridden := pod.DeepCopy()
+	overridden.Annotations = map[string]string{v1alpha1.NodeOverrideAnnotation: "large"}
 	tests := []struct {
-		name   string
-		images map[string]string
-		want   string
+		name     string
+		pod      *corev1.Pod
+		override string
+		images   map[string]string
+		want     string
 	}{
 		{name: "relabel only", want: `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"}}`},
+		{name: "relabel to an override", override: "small",
+			want: `{"metadata":{"annotations":{"apps.nodeagentset.io/node-override":"small"},"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"}}`},
+		{name: "relabel keeping the override", pod: overridden, override: "large",
+			want: `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"}}`},
+		{name: "relabel to no override removes the annotation", pod: overridden,
+			want: `{"metadata":{"annotations":{"apps.nodeagentset.io/node-override":null},"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"}}`},
 		{name: "one container image", images: map[string]string{"agent": "agent:2"},
 			want: `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"containers":[{"image":"agent:2","name":"agent"}]}}`},
 		{name: "init container image; unchanged and unknown names are left out",
@@ -167,7 +177,11 @@ func TestPodUpdatePatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := podUpdatePatch(pod, "h2", tt.images)
+			p := pod
+			if tt.pod != nil {
+				p = tt.pod
+			}
+			got, err := podUpdatePatch(p, "h2", tt.override, tt.images)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -129,7 +129,7 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.client.List(ctx, &nodes); err != nil {
 		return ctrl.Result{}, err
 	}
-	pods, err := r.claimPods(ctx, set, selector)
+	pods, held, err := r.claimPods(ctx, set, selector)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -151,6 +151,7 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		Set:                   set,
 		Nodes:                 sortedNodes(nodes.Items),
 		Pods:                  pods,
+		DaemonSetPods:         held,
 		Revisions:             revs,
 		UpdateRevision:        update,
 		Now:                   r.clock.Now(),
@@ -245,15 +246,22 @@ func withRevision(revs []*appsv1.ControllerRevision, rev *appsv1.ControllerRevis
 	return append(out, rev)
 }
 
-// claimPods returns the set's pods after adopting matching orphans and releasing owned pods that stopped matching.
-func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.NodeAgentSet, selector labels.Selector) ([]*corev1.Pod, error) {
+// claimPods returns the set's pods after adopting matching orphans and releasing owned pods that stopped matching,
+// and the matching pods a DaemonSet controls (see planner.Snapshot.DaemonSetPods).
+func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.NodeAgentSet, selector labels.Selector) ([]*corev1.Pod, []*corev1.Pod, error) {
 	var owned corev1.PodList
 	if err := r.client.List(ctx, &owned, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var matching corev1.PodList
 	if err := r.client.List(ctx, &matching, client.InNamespace(set.Namespace), client.MatchingLabelsSelector{Selector: selector}); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var held []*corev1.Pod
+	for i := range matching.Items {
+		if isDaemonSetPod(&matching.Items[i]) {
+			held = append(held, &matching.Items[i])
+		}
 	}
 	candidates := make([]*corev1.Pod, 0, len(owned.Items)+len(matching.Items))
 	seen := make(map[types.UID]bool, len(owned.Items))
@@ -270,7 +278,7 @@ func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.No
 	if len(c.adopt) > 0 {
 		ok, err := r.stillLive(ctx, set)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !ok {
 			c.adopt = nil
@@ -280,26 +288,26 @@ func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.No
 	for _, pod := range c.adopt {
 		patch, err := adoptPatch(set, pod.UID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := r.client.Patch(ctx, pod, patch); err != nil {
 			if apierrors.IsNotFound(err) {
 				continue
 			}
-			return nil, fmt.Errorf("adopting pod %s: %w", pod.Name, err)
+			return nil, nil, fmt.Errorf("adopting pod %s: %w", pod.Name, err)
 		}
 		result = append(result, pod)
 	}
 	for _, pod := range c.release {
 		patch, err := releasePatch(set, pod.UID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := r.client.Patch(ctx, pod, patch); err != nil && !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("releasing pod %s: %w", pod.Name, err)
+			return nil, nil, fmt.Errorf("releasing pod %s: %w", pod.Name, err)
 		}
 	}
-	return result, nil
+	return result, held, nil
 }
 
 // stillLive re-reads the set from the API server: adopting on behalf of a set that is being deleted would hand the

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -206,10 +207,11 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 			h.r.expectations.DeleteObserved(client.ObjectKeyFromObject(set), newPod.UID)
 		}
 	}
-	if hash, ok := newPod.Labels[v1alpha1.ControllerRevisionHashLabel]; ok && hash != oldPod.Labels[v1alpha1.ControllerRevisionHashLabel] {
-		// An in-place update or relabel the controller issued shows up as the new revision label.
+	if mark := podRevisionMark(newPod); mark != podRevisionMark(oldPod) {
+		// An in-place update or relabel the controller issued shows up as the new revision label (or node-override
+		// annotation).
 		if set := h.r.setForPod(ctx, newPod); set != nil {
-			h.r.expectations.UpdateObserved(client.ObjectKeyFromObject(set), newPod.UID, hash)
+			h.r.expectations.UpdateObserved(client.ObjectKeyFromObject(set), newPod.UID, mark)
 		}
 	}
 	oldUID, oldOwned := controllerUID(oldPod)
@@ -225,8 +227,10 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 		}
 		return
 	}
+	// An orphan may be adopted: one whose labels changed, or one its controller let go of (a DaemonSet deleted with
+	// orphaning during a migration).
 	if metav1.GetControllerOfNoCopy(newPod) == nil &&
-		(!equality.Semantic.DeepEqual(oldPod.Labels, newPod.Labels) || oldOwned) {
+		(!equality.Semantic.DeepEqual(oldPod.Labels, newPod.Labels) || metav1.GetControllerOfNoCopy(oldPod) != nil) {
 		h.r.enqueueSetsSelecting(ctx, newPod, q)
 	}
 }
@@ -237,6 +241,11 @@ func (h *podEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q que
 		return
 	}
 	ref := metav1.GetControllerOfNoCopy(pod)
+	if isDaemonSetPod(pod) {
+		// The node it held is free for a set that selects the pod.
+		h.r.enqueueSetsSelecting(ctx, pod, q)
+		return
+	}
 	if _, owned := controllerUID(pod); !owned || ref == nil {
 		return
 	}
@@ -246,6 +255,12 @@ func (h *podEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q que
 }
 
 func (h *podEventHandler) Generic(context.Context, event.GenericEvent, queue) {}
+
+// isDaemonSetPod: an apps/v1 DaemonSet controls the pod.
+func isDaemonSetPod(pod *corev1.Pod) bool {
+	ref := metav1.GetControllerOfNoCopy(pod)
+	return ref != nil && ref.Kind == "DaemonSet" && strings.HasPrefix(ref.APIVersion, "apps/")
+}
 
 // nodeEventHandler queues only the sets a node change can affect: those that should (or should no longer) run on
 // the node, and on removal those with pods on it.
@@ -294,6 +309,14 @@ func (h *nodeEventHandler) Update(ctx context.Context, e event.UpdateEvent, q qu
 		newRun, newContinue := placement.NodeShouldRunPod(newNode, set)
 		if oldRun != newRun || oldContinue != newContinue {
 			enqueue(q, set.Namespace, set.Name)
+			return
+		}
+		// A node moved to another node class: its pod may have to be replaced with another override.
+		if len(set.Spec.NodeOverrides) > 0 {
+			overrides := placement.NewOverrideMatcher(set.Spec.NodeOverrides)
+			if placement.OverrideName(overrides.For(oldNode)) != placement.OverrideName(overrides.For(newNode)) {
+				enqueue(q, set.Namespace, set.Name)
+			}
 		}
 	})
 }

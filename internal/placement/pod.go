@@ -55,6 +55,21 @@ func NewPodFromTemplate(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplate
 	return pod
 }
 
+// NewPodWithOverride is NewPodFromTemplate with a spec.nodeOverrides entry applied to the template (nil for none).
+// The pod records the override's name in the NodeOverrideAnnotation.
+func NewPodWithOverride(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplateSpec, o *v1alpha1.NodeOverride, nodeName, hash string) *corev1.Pod {
+	pod := NewPodFromTemplate(set, ApplyOverride(template, o), nodeName, hash)
+	if o != nil {
+		annotations := make(map[string]string, len(pod.Annotations)+1)
+		for k, v := range pod.Annotations {
+			annotations[k] = v
+		}
+		annotations[v1alpha1.NodeOverrideAnnotation] = o.Name
+		pod.Annotations = annotations
+	}
+	return pod
+}
+
 // pinToNode makes the required node affinity select exactly nodeName by its metadata.name field. As for DaemonSet
 // pods, the pin replaces the required node selector terms: the controller has already checked that the node
 // matches them, so the name alone is both sufficient and unambiguous for the scheduler. Preferred node affinity and

@@ -26,6 +26,7 @@ import (
 func Decide(s Snapshot) Plan {
 	d := newDecision(s)
 	d.manage()
+	d.relabel()
 	d.rollingUpdate()
 
 	plan := Plan{
@@ -55,6 +56,8 @@ type nodeState struct {
 	pods []*corev1.Pod
 	// failedInBackoff is set when a failed pod on the node waits for its backoff before it is replaced.
 	failedInBackoff bool
+	// override is the spec.nodeOverrides entry the update revision applies to the node; nil for none.
+	override *v1alpha1.NodeOverride
 }
 
 func (n *nodeState) name() string { return n.node.Name }
@@ -84,6 +87,18 @@ type decision struct {
 	selectorMismatch string
 	// invalidSelector explains why the selector cannot be used at all (InvalidSelector); empty when it can.
 	invalidSelector string
+
+	// byName finds a node's state by node name.
+	byName map[string]*nodeState
+	// upToDate says, per pod of the snapshot, whether it runs the update revision with the override its node
+	// takes now: its hash is the update revision's and its node-override annotation names that override. A pod of
+	// the update revision on a node that now takes another override is old and is replaced (or relabelled).
+	upToDate map[*corev1.Pod]bool
+	// relabelled are the pods this pass moves to the update revision by relabelling: they count as updated.
+	relabelled map[*corev1.Pod]bool
+	specs      effectiveSpecs
+	// daemonSetNodes run a live pod that matches the selector and that a DaemonSet controls.
+	daemonSetNodes map[string]bool
 }
 
 func newDecision(s Snapshot) *decision {
@@ -97,19 +112,23 @@ func newDecision(s Snapshot) *decision {
 		deletes:     map[string]PodDeletion{},
 		updates:     map[string]PodUpdate{},
 		backoffNext: map[string]bool{},
+		upToDate:    make(map[*corev1.Pod]bool, len(s.Pods)),
+		relabelled:  map[*corev1.Pod]bool{},
 	}
 	if d.backoff == nil {
 		d.backoff = NoBackoff{}
 	}
 
 	filter := placement.NewNodeFilter(s.Set)
+	overrides := placement.NewOverrideMatcher(s.Set.Spec.NodeOverrides)
 	byName := make(map[string]*nodeState, len(s.Nodes))
+	d.byName = byName
 	for _, node := range s.Nodes {
 		if node == nil || byName[node.Name] != nil {
 			continue
 		}
 		run, stay := filter.ShouldRun(node)
-		st := &nodeState{node: node, shouldRun: run, shouldContinueRunning: stay}
+		st := &nodeState{node: node, shouldRun: run, shouldContinueRunning: stay, override: overrides.For(node)}
 		byName[node.Name] = st
 		d.nodes = append(d.nodes, st)
 		if run {
@@ -138,6 +157,18 @@ func newDecision(s Snapshot) *decision {
 			continue
 		}
 		st.pods = append(st.pods, pod)
+		d.upToDate[pod] = d.hash != "" && pod.Labels[v1alpha1.ControllerRevisionHashLabel] == d.hash &&
+			placement.PodOverride(pod) == placement.OverrideName(st.override)
+	}
+	d.specs = newEffectiveSpecs(s)
+	d.daemonSetNodes = map[string]bool{}
+	for _, pod := range s.DaemonSetPods {
+		if pod == nil || isTerminal(pod) {
+			continue
+		}
+		if nodeName, err := placement.TargetNodeName(pod); err == nil {
+			d.daemonSetNodes[nodeName] = true
+		}
 	}
 
 	d.strategy = resolveStrategy(s.Set, d.desired)
@@ -161,7 +192,7 @@ func (d *decision) manage() {
 			continue
 		}
 
-		if st.shouldRun && d.needsPod(st) {
+		if st.shouldRun && d.needsPod(st) && !d.daemonSetNodes[st.name()] {
 			d.create(st.name(), CreateMissing)
 		}
 
@@ -267,7 +298,11 @@ func (d *decision) update(u PodUpdate) {
 func (d *decision) sortedCreates() []PodCreation {
 	out := make([]PodCreation, 0, len(d.creates))
 	for node, reason := range d.creates {
-		out = append(out, PodCreation{NodeName: node, Reason: reason, Revision: d.revisionForNewPod(node)})
+		c := PodCreation{NodeName: node, Reason: reason, Revision: d.revisionForNewPod(node)}
+		if st := d.byName[node]; st != nil {
+			c.NodeOverride = placement.OverrideName(st.override)
+		}
+		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].NodeName < out[j].NodeName })
 	if len(out) == 0 {
@@ -311,7 +346,14 @@ func (d *decision) sortedBackoffNext() []string {
 	return out
 }
 
+// isUpdated: the pod runs the update revision with its node's override, or this pass relabels it to that.
 func (d *decision) isUpdated(pod *corev1.Pod) bool {
+	if d.relabelled[pod] {
+		return true
+	}
+	if upToDate, ok := d.upToDate[pod]; ok {
+		return upToDate
+	}
 	return d.hash != "" && pod.Labels[v1alpha1.ControllerRevisionHashLabel] == d.hash
 }
 

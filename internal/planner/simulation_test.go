@@ -12,9 +12,9 @@ package planner
 //     yet seen its own creates and deletes.
 //   - Without surge the eligible nodes lacking a live (not terminating) available pod never exceed maxUnavailable,
 //     or the number that already lacked one when the rollout started (a template change mid-rollout).
-//   - With surge a node holds at most two pods and at most one per revision, terminating ones included; every node
-//     keeps an available pod throughout, and at most maxSurge nodes run a new pod that is not yet available beside
-//     an old one.
+//   - With surge a node holds at most two pods and at most one per revision and override, terminating ones
+//     included; every node keeps an available pod throughout, and at most maxSurge nodes run a new pod that is
+//     not yet available beside an old one.
 //   - With a partition P at most desired-P nodes have a new pod or have lost their old one.
 //   - While paused no pod of the update revision appears except on nodes that had no pod.
 //   - With a canary, no node outside the canary holds a pod of the update revision before the canary passed (and,
@@ -42,8 +42,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"k8s.io/apimachinery/pkg/runtime"
+
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/placement"
+	"github.com/nodeagentset/nodeagentset/internal/revision"
 )
 
 // simPod is a pod in the fake cluster with the times of its next lifecycle events.
@@ -74,9 +77,10 @@ type sim struct {
 	history   [][]*corev1.Pod
 	cacheSeen int
 
-	// Expectations: pods the controller created or deleted that its cache has not shown yet.
+	// Expectations: pods the controller created, deleted or relabelled that its cache has not shown yet.
 	expectCreate map[string]bool
 	expectDelete map[string]bool
+	expectUpdate map[string]string // pod name -> revision hash
 
 	bounds bounds
 	log    []string
@@ -88,6 +92,10 @@ type sim struct {
 	// deadlineFrom is when the progress deadline last started counting by the test's own account: a template
 	// change or a resume.
 	deadlineFrom time.Time
+	// relabels counts pods moved to another revision in place.
+	relabels int
+	// deleted records every pod name the controller deleted.
+	deleted map[string]bool
 }
 
 // bounds are the invariants checked after every step of the current phase.
@@ -116,6 +124,7 @@ func newSim(t *testing.T, seed int64, nodeCount int, opts ...setOpt) *sim {
 		pods:         map[string]*simPod{},
 		expectCreate: map[string]bool{},
 		expectDelete: map[string]bool{},
+		expectUpdate: map[string]string{},
 		maxLag:       3,
 		broken:       map[string]bool{},
 	}
@@ -134,9 +143,14 @@ func newSim(t *testing.T, seed int64, nodeCount int, opts ...setOpt) *sim {
 func (s *sim) newRevision() {
 	n := int64(len(s.revs) + 1)
 	hash := fmt.Sprintf("rev%d", n)
+	data, err := revision.Patch(s.set)
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	rev := &appsv1.ControllerRevision{
 		ObjectMeta: metav1.ObjectMeta{Name: "agent-" + hash, Namespace: "ops",
 			Labels: map[string]string{v1alpha1.ControllerRevisionHashLabel: hash}},
+		Data:     runtime.RawExtension{Raw: data},
 		Revision: n,
 	}
 	s.revs = append(s.revs, rev)
@@ -281,6 +295,11 @@ func (s *sim) reconcile() {
 			delete(s.expectDelete, name)
 		}
 	}
+	for name, hash := range s.expectUpdate {
+		if p := inView[name]; p == nil || p.Labels[v1alpha1.ControllerRevisionHashLabel] == hash {
+			delete(s.expectUpdate, name)
+		}
+	}
 	plan := Decide(Snapshot{
 		Set:                   s.set.DeepCopy(),
 		Nodes:                 s.nodes,
@@ -289,9 +308,30 @@ func (s *sim) reconcile() {
 		UpdateRevision:        s.update,
 		Now:                   s.now,
 		Backoff:               NoBackoff{},
-		ExpectationsSatisfied: len(s.expectCreate) == 0 && len(s.expectDelete) == 0,
+		ExpectationsSatisfied: len(s.expectCreate) == 0 && len(s.expectDelete) == 0 && len(s.expectUpdate) == 0,
 	})
 	s.set.Status = plan.Status
+
+	for _, u := range plan.Updates {
+		p := s.pods[u.Pod.Name]
+		if p == nil || p.pod.DeletionTimestamp != nil || len(u.Images) > 0 {
+			s.t.Fatalf("update of %s: pod gone, terminating, or an image update (%v)", u.Pod.Name, u.Images)
+		}
+		// The API server applies the patch to a new copy; the cache history keeps the old one.
+		relabelled := p.pod.DeepCopy()
+		relabelled.Labels[v1alpha1.ControllerRevisionHashLabel] = revisionHash(u.Revision)
+		delete(relabelled.Annotations, v1alpha1.NodeOverrideAnnotation)
+		if u.NodeOverride != "" {
+			if relabelled.Annotations == nil {
+				relabelled.Annotations = map[string]string{}
+			}
+			relabelled.Annotations[v1alpha1.NodeOverrideAnnotation] = u.NodeOverride
+		}
+		p.pod = relabelled
+		s.expectUpdate[u.Pod.Name] = revisionHash(u.Revision)
+		s.relabels++
+		s.logf("controller: relabel %s on %s to %s/%s", u.Pod.Name, p.target, revisionHash(u.Revision), u.NodeOverride)
+	}
 
 	for _, d := range plan.Deletes {
 		p := s.pods[d.Pod.Name]
@@ -302,6 +342,10 @@ func (s *sim) reconcile() {
 		ts := metav1.NewTime(s.now)
 		p.pod.DeletionTimestamp = &ts
 		p.goneAt = s.now.Add(s.jitter(5 * time.Second))
+		if s.deleted == nil {
+			s.deleted = map[string]bool{}
+		}
+		s.deleted[d.Pod.Name] = true
 		s.logf("controller: delete %s on %s (%s)", d.Pod.Name, p.target, d.Reason)
 	}
 	for _, c := range plan.Creates {
@@ -309,7 +353,8 @@ func (s *sim) reconcile() {
 		if c.Revision != nil {
 			rev = c.Revision
 		}
-		pod := placement.NewPod(s.set, c.NodeName, revisionHash(rev))
+		pod := placement.NewPodWithOverride(s.set, &s.set.Spec.Template,
+			placement.NewOverrideMatcher(s.set.Spec.NodeOverrides).Named(c.NodeOverride), c.NodeName, revisionHash(rev))
 		s.podSeq++
 		pod.Name = fmt.Sprintf("%s%04d", pod.GenerateName, s.podSeq)
 		pod.CreationTimestamp = metav1.NewTime(s.now)
@@ -341,8 +386,35 @@ func (s *sim) available(p *simPod) bool {
 	return p.pod.DeletionTimestamp == nil && placement.IsPodAvailable(p.pod, s.set.Spec.MinReadySeconds, s.now)
 }
 
+// isNew: the pod is of the update revision, made with the override its node takes now. The oracle reads the node's
+// override from the set and the node's labels itself.
 func (s *sim) isNew(p *simPod) bool {
-	return p.pod.Labels[v1alpha1.ControllerRevisionHashLabel] == revisionHash(s.update)
+	if p.pod.Labels[v1alpha1.ControllerRevisionHashLabel] != revisionHash(s.update) {
+		return false
+	}
+	want := ""
+	for _, n := range s.nodes {
+		if n.Name != p.target {
+			continue
+		}
+		for _, o := range s.set.Spec.NodeOverrides {
+			if labelsMatch(o.NodeSelector.MatchLabels, n.Labels) {
+				want = o.Name
+				break
+			}
+		}
+	}
+	return p.pod.Annotations[v1alpha1.NodeOverrideAnnotation] == want
+}
+
+// labelsMatch: every wanted label is on the node (the simulation's overrides select by matchLabels only).
+func labelsMatch(want, have map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *sim) fail(format string, args ...any) {
@@ -391,7 +463,8 @@ func (s *sim) check() {
 		perRevision := map[string]int{}
 		var liveNew, liveOld *simPod
 		for _, p := range pods {
-			perRevision[p.pod.Labels[v1alpha1.ControllerRevisionHashLabel]]++
+			// A revision's pods differ by override: a node moved to another class surges a pod of the same revision.
+			perRevision[p.pod.Labels[v1alpha1.ControllerRevisionHashLabel]+"/"+p.pod.Annotations[v1alpha1.NodeOverrideAnnotation]]++
 			if s.isNew(p) {
 				newPods++
 			}
@@ -752,5 +825,71 @@ func (s *sim) checkDeadline() {
 	}
 	if s.now.Sub(latest) < deadline {
 		s.fail("progress deadline reported exceeded %s after the last progress, before the %s deadline", s.now.Sub(latest), deadline)
+	}
+}
+
+// With node overrides, an override change replaces only the pods of the nodes it covers (the others are relabelled
+// and never restart), and a node moved to another class gets its pod replaced within the same bounds.
+func TestSimulationNodeOverrides(t *testing.T) {
+	cases := []struct {
+		name  string
+		opts  []setOpt
+		surge bool
+	}{
+		{"without surge", []setOpt{maxUnavailable("2")}, false},
+		{"with surge", []setOpt{maxSurge("2"), minReady(2)}, true},
+	}
+	for _, tc := range cases {
+		for _, seed := range simSeeds {
+			t.Run(fmt.Sprintf("%s/seed %d", tc.name, seed), func(t *testing.T) {
+				opts := append([]setOpt{withOverrides(classOverride("large", "m7i.8xlarge", "500m"),
+					classOverride("small", "t3.small", "250m"))}, tc.opts...)
+				s := newSim(t, seed, simNodes, opts...)
+				large := map[string]bool{}
+				for i, n := range s.nodes {
+					class := "t3.small"
+					if i%2 == 0 {
+						class = "m7i.8xlarge"
+						large[n.Name] = true
+					}
+					n.Labels[instanceType] = class
+				}
+				s.bounds = bounds{surge: tc.surge}
+				s.runUntil("initial pods", 3000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+
+				before := map[string]string{}
+				for node, pods := range s.nodePods() {
+					before[node] = pods[0].pod.Name
+				}
+				s.set.Spec.NodeOverrides[0] = classOverride("large", "m7i.8xlarge", "1")
+				s.set.Generation++
+				s.newRevision()
+				s.bounds = bounds{surge: tc.surge, rollout: true, maxUnavailable: 2, maxSurge: 2}
+				s.runUntil("override rollout complete", 4000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+				for node, pods := range s.nodePods() {
+					kept := pods[0].pod.Name == before[node]
+					if kept == large[node] {
+						s.fail("node %s (large %v): pod %s before, %s now", node, large[node], before[node], pods[0].pod.Name)
+					}
+				}
+				if s.relabels != simNodes-len(large) {
+					s.fail("%d relabels, want one per small node (%d)", s.relabels, simNodes-len(large))
+				}
+
+				// Two small nodes become large: their pods are replaced under the same bounds.
+				moved := 0
+				for _, n := range s.nodes {
+					if !large[n.Name] && moved < 2 {
+						n.Labels[instanceType] = "m7i.8xlarge"
+						moved++
+					}
+				}
+				s.logf("two small nodes relabelled to m7i.8xlarge")
+				s.runUntil("moved nodes replaced", 4000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+			})
+		}
 	}
 }

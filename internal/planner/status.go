@@ -57,8 +57,34 @@ func (d *decision) status() v1alpha1.NodeAgentSetStatus {
 	}
 	st.CurrentRevision = d.currentRevision()
 	st.Canary = d.canaryStatus()
+	st.NodeOverrides = d.nodeOverrideStatus()
 	st.Conditions, st.ProgressDeadlineBase = d.conditions(st)
 	return st
+}
+
+// nodeOverrideStatus counts, per spec.nodeOverrides entry in spec order, the eligible nodes it applies to and how
+// many of them run an updated pod (their oldest pod, as for updatedNumberScheduled).
+func (d *decision) nodeOverrideStatus() []v1alpha1.NodeOverrideStatus {
+	if len(d.set.Spec.NodeOverrides) == 0 {
+		return nil
+	}
+	out := make([]v1alpha1.NodeOverrideStatus, len(d.set.Spec.NodeOverrides))
+	index := make(map[string]int, len(out))
+	for i, o := range d.set.Spec.NodeOverrides {
+		out[i].Name = o.Name
+		index[o.Name] = i
+	}
+	for _, n := range d.nodes {
+		if !n.shouldRun || n.override == nil {
+			continue
+		}
+		i := index[n.override.Name]
+		out[i].Nodes++
+		if len(n.pods) > 0 && d.isUpdated(n.pods[0]) {
+			out[i].UpdatedNodes++
+		}
+	}
+	return out
 }
 
 // currentRevision is the update revision once every live or failed (not terminating) pod runs it. Before that, it is

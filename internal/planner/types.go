@@ -17,6 +17,11 @@ type Snapshot struct {
 	Nodes []*corev1.Node
 	// Pods are the pods the set owns after adoption and release, in any phase, terminating ones included.
 	Pods []*corev1.Pod
+	// DaemonSetPods match the set's selector but are controlled by a DaemonSet: a DaemonSet being migrated to this
+	// set (`kubectl nas migrate`), whose pods the set adopts once the DaemonSet is deleted with orphaning. A node
+	// that runs one gets no pod from the set meanwhile, so no node runs two agents; those nodes count as desired
+	// and not yet scheduled.
+	DaemonSetPods []*corev1.Pod
 	// Revisions are the set's ControllerRevisions, the update revision among them.
 	Revisions []*appsv1.ControllerRevision
 	// UpdateRevision is the ControllerRevision of the set's current template.
@@ -74,6 +79,8 @@ type PodCreation struct {
 	Reason   CreateReason
 	// Revision is the ControllerRevision the new pod runs; nil means Snapshot.UpdateRevision.
 	Revision *appsv1.ControllerRevision
+	// NodeOverride names the revision's spec.nodeOverrides entry that applies to the node; empty for none.
+	NodeOverride string
 }
 
 // PodUpdate changes one live pod in place: its controller-revision-hash label moves to Revision, and each container
@@ -85,9 +92,12 @@ type PodUpdate struct {
 	// Revision is the ControllerRevision the pod moves to.
 	Revision *appsv1.ControllerRevision
 	// Images maps a container name (init or regular container) to its new image; empty for a relabel.
-	Images  map[string]string
-	Reason  UpdateReason
-	Message string
+	Images map[string]string
+	// NodeOverride names the spec.nodeOverrides entry of Revision that applies to the pod's node ("" for none); it
+	// is written to the pod's NodeOverrideAnnotation with the new hash.
+	NodeOverride string
+	Reason       UpdateReason
+	Message      string
 }
 
 // UpdateReason says why a pod is changed in place.

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -423,6 +424,58 @@ func BadCases() []BadCase {
 			}},
 			Want:       "spec.progressDeadlineSeconds: Invalid value: 30: must be greater than minReadySeconds",
 			SchemaWant: "spec.progressDeadlineSeconds: Invalid value: must be greater than minReadySeconds",
+		},
+		// Node overrides.
+		{
+			Case: Case{"override names a container the template lacks", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.NodeOverrides = []v1alpha1.NodeOverride{override("large", corev1.ResourceRequirements{}, "sidecar")}
+			}},
+			Want: `spec.nodeOverrides[0].containers[0].name: Not found: "sidecar"`,
+		},
+		{
+			Case: Case{"override names duplicated", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.NodeOverrides = []v1alpha1.NodeOverride{
+					override("large", corev1.ResourceRequirements{}, "agent"),
+					override("large", corev1.ResourceRequirements{}, "agent"),
+				}
+			}},
+			Want:       `spec.nodeOverrides[1].name: Duplicate value: "large"`,
+			SchemaWant: `spec.nodeOverrides[1]: Duplicate value: {"name":"large"}`,
+		},
+		{
+			Case: Case{"override name not a DNS label", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.NodeOverrides = []v1alpha1.NodeOverride{override("Large_Nodes", corev1.ResourceRequirements{}, "agent")}
+			}},
+			Want: `spec.nodeOverrides[0].name: Invalid value: "Large_Nodes": ` + dns1123LabelMsg,
+			SchemaWant: `spec.nodeOverrides[0].name: Invalid value: "Large_Nodes": spec.nodeOverrides[0].name in body should ` +
+				`match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'`,
+		},
+		{
+			Case: Case{"override node selector with unknown operator", func(s *v1alpha1.NodeAgentSet) {
+				o := override("large", corev1.ResourceRequirements{}, "agent")
+				o.NodeSelector = metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+					{Key: "node.kubernetes.io/instance-type", Operator: "Like", Values: []string{"m7i"}}}}
+				s.Spec.NodeOverrides = []v1alpha1.NodeOverride{o}
+			}},
+			Want: `spec.nodeOverrides[0].nodeSelector.matchExpressions[0].operator: Invalid value: "Like": not a valid selector operator`,
+		},
+		{
+			Case: Case{"override request above the template's limit", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.Template.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
+				s.Spec.NodeOverrides = []v1alpha1.NodeOverride{override("large", corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")}}, "agent")}
+			}},
+			Want: `spec.nodeOverrides[0].containers[0].resources.requests[memory]: Invalid value: "2Gi": must be less than ` +
+				`or equal to memory limit of 1Gi`,
+		},
+		{
+			Case: Case{"override limit below the template's request", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.Template.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+				s.Spec.NodeOverrides = []v1alpha1.NodeOverride{override("small", corev1.ResourceRequirements{
+					Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}}, "agent")}
+			}},
+			Want: `spec.nodeOverrides[0].containers[0].resources.limits[cpu]: Invalid value: "500m": must be greater ` +
+				`than or equal to cpu request of 1`,
 		},
 		{
 			Case:       Case{"minReadySeconds negative", func(s *v1alpha1.NodeAgentSet) { s.Spec.MinReadySeconds = -5 }},

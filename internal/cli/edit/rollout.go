@@ -70,6 +70,23 @@ func RestoreTemplate(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplateSpe
 	return true
 }
 
+// RestoreRevision replaces the set's pod template and node overrides with a revision's and reports whether that
+// changed anything; everything else in the set stays. A revision without overrides (an older one, or one adopted
+// from a DaemonSet) removes the set's overrides.
+func RestoreRevision(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplateSpec, overrides []v1alpha1.NodeOverride) bool {
+	sameOverrides := (len(set.Spec.NodeOverrides) == 0 && len(overrides) == 0) ||
+		equality.Semantic.DeepEqual(set.Spec.NodeOverrides, overrides)
+	if TemplateMatches(set, template) && sameOverrides {
+		return false
+	}
+	set.Spec.Template = *template.DeepCopy()
+	set.Spec.NodeOverrides = nil
+	for i := range overrides {
+		set.Spec.NodeOverrides = append(set.Spec.NodeOverrides, *overrides[i].DeepCopy())
+	}
+	return true
+}
+
 // TemplateMatches reports whether the set's pod template already equals template.
 func TemplateMatches(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplateSpec) bool {
 	return equality.Semantic.DeepEqual(set.Spec.Template, *template)

@@ -87,6 +87,10 @@ func (w *countingPodWriter) DeletePod(ctx context.Context, pod *corev1.Pod) erro
 	return w.client.Delete(ctx, pod, client.Preconditions{UID: &uid})
 }
 
+func (w *countingPodWriter) PatchPod(ctx context.Context, pod *corev1.Pod, patch client.Patch) error {
+	return w.client.Patch(ctx, pod, patch)
+}
+
 func findCondition(conds []metav1.Condition, typ string) *metav1.Condition {
 	for i := range conds {
 		if conds[i].Type == typ {
