@@ -43,7 +43,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
-	"github.com/nodeagentset/nodeagentset/internal/placement"
 )
 
 // Waiting reasons that fail a canary: the container cannot start, or keeps crashing.
@@ -261,8 +260,8 @@ func (d *decision) evaluateCanary(c *canaryState, spec resolvedCanary) {
 			allAvailable = false
 			continue
 		}
-		at, ok := placement.AvailableAt(newPod, d.set.Spec.MinReadySeconds)
-		if !ok || at.After(d.now) {
+		at, ok := d.availableSince(newPod)
+		if !ok {
 			allAvailable = false
 			continue
 		}

@@ -361,6 +361,21 @@ func (d *decision) isAvailable(pod *corev1.Pod) bool {
 	return placement.IsPodAvailable(pod, d.set.Spec.MinReadySeconds, d.now)
 }
 
+// availableSince is when a pod became available: when it became ready (as placement.ReadySince tells, capped by the
+// API server's record of the status write) plus minReadySeconds, and never later than now, since an available pod
+// is available now whatever a skewed kubelet clock stamped. ok is false while the pod is not available.
+func (d *decision) availableSince(pod *corev1.Pod) (time.Time, bool) {
+	if !d.isAvailable(pod) {
+		return time.Time{}, false
+	}
+	since, _ := placement.ReadySince(pod)
+	at := since.Add(time.Duration(d.set.Spec.MinReadySeconds) * time.Second)
+	if at.After(d.now) {
+		at = d.now
+	}
+	return at, true
+}
+
 func revisionHash(rev *appsv1.ControllerRevision) string {
 	if rev == nil {
 		return ""

@@ -366,7 +366,7 @@ func (d *decision) latestProgress() (time.Time, bool) {
 			if !isLive(pod) || !d.isUpdated(pod) {
 				continue
 			}
-			if at, ok := placement.AvailableAt(pod, d.set.Spec.MinReadySeconds); ok && !at.After(d.now) && (!found || at.After(latest)) {
+			if at, ok := d.availableSince(pod); ok && (!found || at.After(latest)) {
 				latest, found = at, true
 			}
 		}

@@ -307,8 +307,9 @@ func TestDecideUnderKubeletClockSkew(t *testing.T) {
 		if _, deletes := summary(plan); len(deletes) != 1 || deletes[0] != "old-n2:RollingUpdate" {
 			t.Errorf("deletes = %v, want [old-n2:RollingUpdate]", deletes)
 		}
-		if plan.RequeueAfter != 0 {
-			t.Errorf("requeueAfter = %v, want 0: nothing waits for time", plan.RequeueAfter)
+		snap := snapshot(set, nodes("n1", "n2"), pod("new-n1", "n1", newHash, readyAt(t0.Add(skew))), pod("old-n2", "n2", oldHash))
+		if want := withFreshDeadline(snap, plan, 0); plan.RequeueAfter != want {
+			t.Errorf("requeueAfter = %v, want %v: nothing but the progress deadline waits for time", plan.RequeueAfter, want)
 		}
 	})
 	t.Run("minReadySeconds 5: the wait is counted from the API server's record of the status write", func(t *testing.T) {
