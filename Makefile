@@ -89,8 +89,8 @@ $(CONTROLLER_GEN):
 ##@ Local cluster
 
 .PHONY: run-local
-run-local: ## Run NodeAgentSet on a local simulated cluster (kwok nodes); Ctrl-C stops it. DETACH=1: background, NODES=n.
-	hack/run-local.sh $(if $(filter 1 true yes,$(DETACH)),--detach) $(if $(NODES),--nodes $(NODES)) $(RUN_LOCAL_ARGS)
+run-local: ## Run NodeAgentSet on a local simulated cluster (kwok nodes); Ctrl-C stops it. DETACH=1: background, NODES=n, REPLICAS=2: two managers with leader election.
+	$(if $(REPLICAS),REPLICAS=$(REPLICAS)) hack/run-local.sh $(if $(filter 1 true yes,$(DETACH)),--detach) $(if $(NODES),--nodes $(NODES)) $(RUN_LOCAL_ARGS)
 
 .PHONY: stop-local
 stop-local: ## Stop the local cluster started with make run-local DETACH=1 and remove its state.

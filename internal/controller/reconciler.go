@@ -147,19 +147,7 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	revs = withRevision(revs, update)
 
-	snap := planner.Snapshot{
-		Set:                   set,
-		Nodes:                 sortedNodes(nodes.Items),
-		Pods:                  pods,
-		DaemonSetPods:         held,
-		Revisions:             revs,
-		UpdateRevision:        update,
-		Now:                   r.clock.Now(),
-		Backoff:               r.backoff.viewFor(key),
-		ExpectationsSatisfied: satisfied,
-		// Read back from the stored Stalled condition, not kept in memory: a new leader reports what the old one did.
-		CreateFailure: planner.StoredCreateFailure(set.Status),
-	}
+	snap := r.snapshot(set, nodes.Items, pods, held, revs, update, satisfied)
 	plan := planner.Decide(snap)
 
 	created, actErr := r.apply(ctx, set, update, plan)
@@ -351,15 +339,24 @@ func (r *NodeAgentSetReconciler) reportInvalidSelector(ctx context.Context, set 
 			update = &ownedRevs.Items[i]
 		}
 	}
-	plan := planner.Decide(planner.Snapshot{
+	plan := planner.Decide(r.snapshot(set, nodes.Items, pods, nil, revs, update, satisfied))
+	return r.writeStatus(ctx, set, update, plan.Status)
+}
+
+// snapshot is the planner's input for one pass.
+func (r *NodeAgentSetReconciler) snapshot(set *v1alpha1.NodeAgentSet, nodes []corev1.Node, pods, daemonSetPods []*corev1.Pod,
+	revs []*appsv1.ControllerRevision, update *appsv1.ControllerRevision, satisfied bool) planner.Snapshot {
+	return planner.Snapshot{
 		Set:                   set,
-		Nodes:                 sortedNodes(nodes.Items),
+		Nodes:                 sortedNodes(nodes),
 		Pods:                  pods,
+		DaemonSetPods:         daemonSetPods,
 		Revisions:             revs,
 		UpdateRevision:        update,
 		Now:                   r.clock.Now(),
 		Backoff:               r.backoff.viewFor(client.ObjectKeyFromObject(set)),
 		ExpectationsSatisfied: satisfied,
-	})
-	return r.writeStatus(ctx, set, update, plan.Status)
+		// Read back from the stored Stalled condition, not kept in memory: a new leader reports what the old one did.
+		CreateFailure: planner.StoredCreateFailure(set.Status),
+	}
 }
