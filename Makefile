@@ -109,6 +109,10 @@ BUNDLE_CHANNELS ?= candidate
 BUNDLE_DEFAULT_CHANNEL ?= candidate
 CONTAINER_TOOL ?= docker
 
+.PHONY: helm-chart
+helm-chart: manifests ## Regenerate charts/nodeagentset from config/default for VERSION (the chart test fails on drift).
+	$(GO) run ./hack/packaging/cmd/helmchart --version $(VERSION)
+
 .PHONY: plugin-archives
 plugin-archives: ## Cross-compile kubectl nas into dist/plugins/ for krew (6 platforms, each with .sha256) and write plugins/nas.yaml for VERSION.
 	$(GO) run ./hack/packaging/cmd/krew --version v$(VERSION) --out dist/plugins --manifest plugins/nas.yaml
