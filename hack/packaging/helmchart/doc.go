@@ -1,6 +1,6 @@
 // Package helmchart writes the Helm chart charts/nodeagentset from the kustomize install (config/default), so the
-// chart installs the same objects and cannot drift from config/: `make helm-chart` regenerates it, and a test fails
-// when the committed chart differs from what this package writes.
+// chart installs the same objects and cannot drift from config/: `make manifests` (and its alias `make helm-chart`)
+// regenerates it, and a test fails when the committed chart differs from what this package writes.
 //
 // The objects are rendered with kustomize, then templated: the namespace becomes the release namespace, the
 // manager's image, pull policy, replicas, resources and extra flags (log level, API QPS and burst) come from values,
