@@ -18,17 +18,12 @@ import (
 
 const repoRoot = "../../.."
 
-func TestCommittedManifestFollowsKrewRules(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(repoRoot, "plugins", Name+".yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Unmarshal(data)
-	if err != nil {
-		t.Fatalf("plugins/nas.yaml: %v", err)
-	}
+// checkReleaseManifest applies krew's rules to a manifest for all six platforms and checks what krew-index asks
+// beyond them: each os/arch served by exactly one archive, at the release's URI, with the right bin.
+func checkReleaseManifest(t *testing.T, p Plugin) {
+	t.Helper()
 	if err := Validate(Name, p); err != nil {
-		t.Fatalf("plugins/nas.yaml: %v", err)
+		t.Fatal(err)
 	}
 	for _, target := range Targets {
 		pl, err := PlatformFor(p, target.OS, target.Arch)
@@ -47,6 +42,39 @@ func TestCommittedManifestFollowsKrewRules(t *testing.T) {
 	if len(p.Spec.Platforms) != len(Targets) {
 		t.Errorf("%d platforms, want %d", len(p.Spec.Platforms), len(Targets))
 	}
+}
+
+// TestReleaseManifestFollowsKrewRules checks the manifest `make plugin-archives` writes for the six platforms,
+// through the same Marshal and strict Unmarshal krew's reading amounts to; and plugins/nas.yaml itself once
+// `make plugin-archives` has written it.
+func TestReleaseManifestFollowsKrewRules(t *testing.T) {
+	var archives []Archive
+	for i, target := range Targets {
+		sum := sha256.Sum256([]byte{byte(i)})
+		archives = append(archives, Archive{Target: target, Sha256: hex.EncodeToString(sum[:])})
+	}
+	data, err := Marshal(NewManifest("v0.1.0", DefaultURIBase, archives))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Unmarshal(data)
+	if err != nil {
+		t.Fatalf("the written manifest does not read back strictly: %v\n%s", err, data)
+	}
+	checkReleaseManifest(t, p)
+
+	committed, err := os.ReadFile(filepath.Join(repoRoot, "plugins", Name+".yaml"))
+	if os.IsNotExist(err) {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = Unmarshal(committed)
+	if err != nil {
+		t.Fatalf("plugins/nas.yaml: %v", err)
+	}
+	checkReleaseManifest(t, p)
 }
 
 func TestValidateRefusesWhatKrewRefuses(t *testing.T) {
