@@ -2,6 +2,8 @@ package krew
 
 import (
 	"archive/tar"
+	"archive/zip"
+	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -232,5 +234,54 @@ func untar(t *testing.T, archive, dir string) {
 			t.Fatal(err)
 		}
 		out.Close()
+	}
+}
+
+// TestArchiveFormats checks both archive writers without compiling: krew unpacks the zip (Windows) and the tar.gz
+// (the rest) and finds the files the manifest's file operations name.
+func TestArchiveFormats(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "kubectl-nas.exe")
+	readme := filepath.Join(dir, "README.md")
+	if err := os.WriteFile(bin, []byte("binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(readme, []byte("readme"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := []struct{ src, name string }{{bin, "kubectl-nas.exe"}, {readme, "README.md"}}
+
+	var zipped bytes.Buffer
+	if err := writeZip(&zipped, files); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(zipped.Bytes()), int64(zipped.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+		if !f.Modified.Equal(epoch) {
+			t.Errorf("%s modified %v, want the fixed %v", f.Name, f.Modified, epoch)
+		}
+	}
+	if strings.Join(names, ",") != "kubectl-nas.exe,README.md" {
+		t.Errorf("zip holds %v", names)
+	}
+
+	var tarred bytes.Buffer
+	files[0].name = "kubectl-nas"
+	if err := writeTarGz(&tarred, files); err != nil {
+		t.Fatal(err)
+	}
+	gz, err := gzip.NewReader(&tarred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	hdr, err := tr.Next()
+	if err != nil || hdr.Name != "kubectl-nas" || hdr.Mode&0o111 == 0 {
+		t.Errorf("first tar entry %+v, %v; want an executable kubectl-nas", hdr, err)
 	}
 }
