@@ -36,11 +36,13 @@ help: ## Show the targets.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate the CRD, RBAC role and webhook configurations from the markers.
+manifests: controller-gen ## Generate the CRD, RBAC role and webhook configurations from the markers, and the Helm chart.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:generateEmbeddedObjectMeta=true webhook paths="./..." output:crd:artifacts:config=config/crd/bases
 	@# Descriptions serve kubectl explain; the pod template's are dropped to keep the CRD under the 256 KiB that
 	@# client-side kubectl apply can store in its last-applied annotation.
 	$(GO) run ./hack/crddescriptions config/crd/bases/apps.nodeagentset.io_nodeagentsets.yaml
+	@# The Helm chart is generated from config/default, so it follows every change to config/.
+	$(GO) run ./hack/packaging/cmd/helmchart --version $(VERSION)
 
 .PHONY: generate
 generate: controller-gen ## Generate deepcopy code.
@@ -108,6 +110,9 @@ VERSION ?= 0.1.0
 BUNDLE_CHANNELS ?= candidate
 BUNDLE_DEFAULT_CHANNEL ?= candidate
 CONTAINER_TOOL ?= docker
+
+.PHONY: helm-chart
+helm-chart: manifests ## Regenerate charts/nodeagentset from config/default for VERSION (make manifests does it too).
 
 .PHONY: plugin-archives
 plugin-archives: ## Cross-compile kubectl nas into dist/plugins/ for krew (6 platforms, each with .sha256) and write plugins/nas.yaml for VERSION.

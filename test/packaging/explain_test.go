@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -28,8 +29,8 @@ const crdFile = "config/crd/bases/apps.nodeagentset.io_nodeagentsets.yaml"
 // kubectl apply stores the whole object in one of them.
 const lastAppliedLimit = 256 * 1024
 
-// kubectlFactory is a kubectl command factory for the envtest API server, through a kubeconfig as kubectl uses.
-func kubectlFactory() cmdutil.Factory {
+// kubeconfigFor writes a kubeconfig for the envtest API server, as kubectl reads it.
+func kubeconfigFor() string {
 	GinkgoHelper()
 	user, err := testEnv.AddUser(envtest.User{Name: "kubectl-user", Groups: []string{"system:masters"}}, nil)
 	Expect(err).NotTo(HaveOccurred())
@@ -37,8 +38,14 @@ func kubectlFactory() cmdutil.Factory {
 	Expect(err).NotTo(HaveOccurred())
 	path := filepath.Join(GinkgoT().TempDir(), "kubeconfig")
 	Expect(os.WriteFile(path, kubeconfig, 0o600)).To(Succeed())
-	flags := genericclioptions.NewConfigFlags(true)
-	flags.KubeConfig = &path
+	return path
+}
+
+// kubectlFactory is a kubectl command factory for the kubeconfig, with no discovery or OpenAPI cache on disk, so
+// each factory reads the server afresh.
+func kubectlFactory(kubeconfig string) cmdutil.Factory {
+	flags := genericclioptions.NewConfigFlags(false)
+	flags.KubeConfig = &kubeconfig
 	return cmdutil.NewFactory(flags)
 }
 
@@ -67,10 +74,10 @@ func undocumentedFields(path string, schema apiextensionsv1.JSONSchemaProps) []s
 }
 
 var _ = Describe("The NodeAgentSet CRD with kubectl", Ordered, func() {
-	var f cmdutil.Factory
+	var kubeconfig string
 
 	BeforeAll(func() {
-		f = kubectlFactory()
+		kubeconfig = kubeconfigFor()
 	})
 
 	It("documents every NodeAgentSet field outside the pod template", func() {
@@ -92,10 +99,19 @@ var _ = Describe("The NodeAgentSet CRD with kubectl", Ordered, func() {
 	DescribeTable("kubectl explain prints the field's description",
 		func(field, wantText string) {
 			streams, _, out, _ := genericiooptions.NewTestIOStreams()
-			o, err := explain.NewExplainFlags(streams).ToOptions(f, "kubectl", []string{field})
-			Expect(err).NotTo(HaveOccurred())
-			Expect(o.Validate()).To(Succeed())
-			Expect(o.Run()).To(Succeed())
+			// The API server publishes a new CRD's OpenAPI v3 schema a moment after the CRD is established; until
+			// then explain cannot find the resource. Each try is a fresh kubectl, as a user would retry.
+			Eventually(func() error {
+				out.Reset()
+				o, err := explain.NewExplainFlags(streams).ToOptions(kubectlFactory(kubeconfig), "kubectl", []string{field})
+				if err != nil {
+					return err
+				}
+				if err := o.Validate(); err != nil {
+					return err
+				}
+				return o.Run()
+			}).WithTimeout(30 * time.Second).Should(Succeed())
 			_, description, found := strings.Cut(out.String(), "DESCRIPTION:")
 			Expect(found).To(BeTrue(), out.String())
 			Expect(description).NotTo(ContainSubstring("<empty>"), out.String())
@@ -115,7 +131,7 @@ var _ = Describe("The NodeAgentSet CRD with kubectl", Ordered, func() {
 		cmd := &cobra.Command{Use: "apply"}
 		flags.AddFlags(cmd)
 		Expect(cmd.Flags().Set("filename", filepath.Join(repoRoot(GinkgoT()), crdFile))).To(Succeed())
-		o, err := flags.ToOptions(f, cmd, "kubectl", nil)
+		o, err := flags.ToOptions(kubectlFactory(kubeconfig), cmd, "kubectl", nil)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(o.Validate()).To(Succeed())
 		Expect(o.Run()).To(Succeed(), errOut.String())

@@ -2,6 +2,8 @@ package krew
 
 import (
 	"archive/tar"
+	"archive/zip"
+	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,17 +20,12 @@ import (
 
 const repoRoot = "../../.."
 
-func TestCommittedManifestFollowsKrewRules(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(repoRoot, "plugins", Name+".yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Unmarshal(data)
-	if err != nil {
-		t.Fatalf("plugins/nas.yaml: %v", err)
-	}
+// checkReleaseManifest applies krew's rules to a manifest for all six platforms and checks what krew-index asks
+// beyond them: each os/arch served by exactly one archive, at the release's URI, with the right bin.
+func checkReleaseManifest(t *testing.T, p Plugin) {
+	t.Helper()
 	if err := Validate(Name, p); err != nil {
-		t.Fatalf("plugins/nas.yaml: %v", err)
+		t.Fatal(err)
 	}
 	for _, target := range Targets {
 		pl, err := PlatformFor(p, target.OS, target.Arch)
@@ -47,6 +44,39 @@ func TestCommittedManifestFollowsKrewRules(t *testing.T) {
 	if len(p.Spec.Platforms) != len(Targets) {
 		t.Errorf("%d platforms, want %d", len(p.Spec.Platforms), len(Targets))
 	}
+}
+
+// TestReleaseManifestFollowsKrewRules checks the manifest `make plugin-archives` writes for the six platforms,
+// through the same Marshal and strict Unmarshal krew's reading amounts to; and plugins/nas.yaml itself once
+// `make plugin-archives` has written it.
+func TestReleaseManifestFollowsKrewRules(t *testing.T) {
+	var archives []Archive
+	for i, target := range Targets {
+		sum := sha256.Sum256([]byte{byte(i)})
+		archives = append(archives, Archive{Target: target, Sha256: hex.EncodeToString(sum[:])})
+	}
+	data, err := Marshal(NewManifest("v0.1.0", DefaultURIBase, archives))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Unmarshal(data)
+	if err != nil {
+		t.Fatalf("the written manifest does not read back strictly: %v\n%s", err, data)
+	}
+	checkReleaseManifest(t, p)
+
+	committed, err := os.ReadFile(filepath.Join(repoRoot, "plugins", Name+".yaml"))
+	if os.IsNotExist(err) {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = Unmarshal(committed)
+	if err != nil {
+		t.Fatalf("plugins/nas.yaml: %v", err)
+	}
+	checkReleaseManifest(t, p)
 }
 
 func TestValidateRefusesWhatKrewRefuses(t *testing.T) {
@@ -204,5 +234,54 @@ func untar(t *testing.T, archive, dir string) {
 			t.Fatal(err)
 		}
 		out.Close()
+	}
+}
+
+// TestArchiveFormats checks both archive writers without compiling: krew unpacks the zip (Windows) and the tar.gz
+// (the rest) and finds the files the manifest's file operations name.
+func TestArchiveFormats(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "kubectl-nas.exe")
+	readme := filepath.Join(dir, "README.md")
+	if err := os.WriteFile(bin, []byte("binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(readme, []byte("readme"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := []struct{ src, name string }{{bin, "kubectl-nas.exe"}, {readme, "README.md"}}
+
+	var zipped bytes.Buffer
+	if err := writeZip(&zipped, files); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(zipped.Bytes()), int64(zipped.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+		if !f.Modified.Equal(epoch) {
+			t.Errorf("%s modified %v, want the fixed %v", f.Name, f.Modified, epoch)
+		}
+	}
+	if strings.Join(names, ",") != "kubectl-nas.exe,README.md" {
+		t.Errorf("zip holds %v", names)
+	}
+
+	var tarred bytes.Buffer
+	files[0].name = "kubectl-nas"
+	if err := writeTarGz(&tarred, files); err != nil {
+		t.Fatal(err)
+	}
+	gz, err := gzip.NewReader(&tarred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	hdr, err := tr.Next()
+	if err != nil || hdr.Name != "kubectl-nas" || hdr.Mode&0o111 == 0 {
+		t.Errorf("first tar entry %+v, %v; want an executable kubectl-nas", hdr, err)
 	}
 }
