@@ -104,7 +104,7 @@ test-e2e: ## Replay the seed walkthroughs with kubectl and kubectl nas on a fres
 BENCH_ARGS ?=
 .PHONY: bench
 bench: manifests generate ## Upstream DaemonSet controller vs NodeAgentSet on kwok nodes: CPU, memory, wall time per phase.
-	hack/cluster-binaries.sh local >/dev/null
+	hack/cluster-binaries.sh bench >/dev/null
 	$(GO) build -o bin/manager ./cmd
 	$(GO) build -o bin/local/ ./hack/local/certgen
 	$(GO) build -o bin/bench ./hack/bench
