@@ -267,6 +267,10 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 		if err != nil {
 			return result, err
 		}
+		reqBefore, err := c.requestCounts(ctx)
+		if err != nil {
+			return result, fmt.Errorf("reading kube-apiserver metrics: %w", err)
+		}
 		start := time.Now()
 		if err := ph.act(); err != nil {
 			return result, fmt.Errorf("%s: %w", ph.name, err)
@@ -284,8 +288,15 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 		if err != nil {
 			return result, err
 		}
+		reqAfter, err := c.requestCounts(ctx)
+		if err != nil {
+			return result, fmt.Errorf("reading kube-apiserver metrics: %w", err)
+		}
+		firstNew, lastNew := pods.newPods()
 		pr := phaseResult{
-			Phase: ph.name, WallSeconds: wall.Seconds(), StatusSettledSeconds: settle.Seconds(), StatusSettled: settled,
+			APIRequests: requestDelta(reqBefore, reqAfter), FirstNewPodSeconds: firstNew.Seconds(),
+			LastNewPodSeconds: lastNew.Seconds(),
+			Phase:             ph.name, WallSeconds: wall.Seconds(), StatusSettledSeconds: settle.Seconds(), StatusSettled: settled,
 			CPUSeconds: map[string]float64{}, ControllerPeakRSSBytes: after[controllerKey].PeakRSS,
 			ControllerRSSBytes: after[controllerKey].RSS,
 		}
@@ -295,8 +306,8 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 		if c.cfg.profileDir != "" && ctl == nodeAgentSet {
 			c.saveHeapProfile(ctx, turn, ph.name)
 		}
-		logf("turn %s: %s in %.1fs (status settled %v after %.1fs), controller %.2f CPU s, peak RSS %.1f MiB",
-			turn, ph.name, pr.WallSeconds, settled, pr.StatusSettledSeconds, pr.CPUSeconds[controllerKey],
+		logf("turn %s: %s in %.1fs (new pods from %.1fs to %.1fs, status settled %v after %.1fs), controller %.2f CPU s, peak RSS %.1f MiB",
+			turn, ph.name, pr.WallSeconds, pr.FirstNewPodSeconds, pr.LastNewPodSeconds, settled, pr.StatusSettledSeconds, pr.CPUSeconds[controllerKey],
 			float64(pr.ControllerPeakRSSBytes)/(1<<20))
 		result.Phases = append(result.Phases, pr)
 	}

@@ -51,9 +51,13 @@ type phaseResult struct {
 	WallSeconds            float64            `json:"wallSeconds"`
 	StatusSettledSeconds   float64            `json:"statusSettledSeconds"`
 	StatusSettled          bool               `json:"statusSettled"`
+	FirstNewPodSeconds     float64            `json:"firstNewPodSeconds"`
+	LastNewPodSeconds      float64            `json:"lastNewPodSeconds"`
 	CPUSeconds             map[string]float64 `json:"cpuSeconds"`
 	ControllerPeakRSSBytes uint64             `json:"controllerPeakRSSBytes"`
 	ControllerRSSBytes     uint64             `json:"controllerRSSBytes"`
+	// APIRequests counts the API server's requests during the phase by verb and resource, from every client.
+	APIRequests map[string]int `json:"apiRequests"`
 }
 
 // phaseSummary is the median over repeats of one phase (or "total": the three phases summed) per controller, and

@@ -130,6 +130,10 @@ type podTracker struct {
 	changed  chan struct{}
 	store    cache.Store
 	stop     chan struct{}
+
+	// Since the phase began: when the first and the last new pod showed up.
+	phaseStart        time.Time
+	firstNew, lastNew time.Duration
 }
 
 type podView struct {
@@ -201,6 +205,13 @@ func (t *podTracker) observe(obj any, deleted bool) {
 	if deleted {
 		t.account(p.UID, nil)
 	} else {
+		if _, known := t.views[p.UID]; !known && !t.phaseStart.IsZero() {
+			at := time.Since(t.phaseStart)
+			if t.firstNew == 0 {
+				t.firstNew = at
+			}
+			t.lastNew = at
+		}
 		v := t.viewOf(p)
 		t.account(p.UID, &v)
 	}
@@ -216,6 +227,7 @@ func (t *podTracker) setWant(image string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.want = image
+	t.phaseStart, t.firstNew, t.lastNew = time.Now(), 0, 0
 	t.views = map[types.UID]podView{}
 	t.good = map[string]int{}
 	t.goodKeys, t.stale = 0, 0
@@ -224,6 +236,13 @@ func (t *podTracker) setWant(image string) {
 		v := t.viewOf(p)
 		t.account(p.UID, &v)
 	}
+}
+
+// newPods is when, since the phase began, the first and the last pod new in the phase appeared.
+func (t *podTracker) newPods() (first, last time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.firstNew, t.lastNew
 }
 
 func (t *podTracker) tallies() (goodKeys, stale, total int) {

@@ -81,7 +81,7 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 	return &NodeAgentSetReconciler{
 		client:         mgr.GetClient(),
 		apiReader:      mgr.GetAPIReader(),
-		recorder:       mgr.GetEventRecorder(controllerName + "-controller"),
+		recorder:       newBudgetedRecorder(mgr.GetEventRecorder(controllerName+"-controller"), c),
 		clock:          c,
 		pods:           writer,
 		burstReplicas:  burst,
@@ -130,8 +130,10 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, nil
 	}
 
+	// The cache's own node objects, not copies (as upstream's listers): the planner and placement only read them.
+	// Copying every node on every pass was the largest cost of a reconcile (see docs/benchmarks.md).
 	var nodes corev1.NodeList
-	if err := r.client.List(ctx, &nodes); err != nil {
+	if err := r.client.List(ctx, &nodes, client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, err
 	}
 	pods, err := r.claimPods(ctx, set, selector)
@@ -259,13 +261,19 @@ func withRevision(revs []*appsv1.ControllerRevision, rev *appsv1.ControllerRevis
 }
 
 // claimPods returns the set's pods after adopting matching orphans and releasing owned pods that stopped matching.
+//
+// The pods returned are shared with the cache, as upstream's listers share theirs: nothing the reconciler and the
+// planner do with them may change them. A pod that is written (adopted, released) is copied first, since the client
+// decodes the server's answer into the object it is given.
 func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.NodeAgentSet, selector labels.Selector) ([]*corev1.Pod, error) {
 	var owned corev1.PodList
-	if err := r.client.List(ctx, &owned, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
+	if err := r.client.List(ctx, &owned, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)},
+		client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	var matching corev1.PodList
-	if err := r.client.List(ctx, &matching, client.InNamespace(set.Namespace), client.MatchingLabelsSelector{Selector: selector}); err != nil {
+	if err := r.client.List(ctx, &matching, client.InNamespace(set.Namespace), client.MatchingLabelsSelector{Selector: selector},
+		client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	candidates := make([]*corev1.Pod, 0, len(owned.Items)+len(matching.Items))
@@ -290,7 +298,8 @@ func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.No
 		}
 	}
 	result := c.owned
-	for _, pod := range c.adopt {
+	for _, shared := range c.adopt {
+		pod := shared.DeepCopy()
 		patch, err := adoptPatch(set, pod.UID)
 		if err != nil {
 			return nil, err
@@ -303,7 +312,8 @@ func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.No
 		}
 		result = append(result, pod)
 	}
-	for _, pod := range c.release {
+	for _, shared := range c.release {
+		pod := shared.DeepCopy()
 		patch, err := releasePatch(set, pod.UID)
 		if err != nil {
 			return nil, err

@@ -35,9 +35,27 @@ const (
 )
 
 // CacheOptions are the manager cache settings the reconciler expects: managedFields are dropped from every cached
-// object (the controller never reads them, and at thousands of pods they are most of the memory).
+// object (the controller never reads them, and at thousands of pods they are most of the memory), and nodes are
+// kept without their status.
 func CacheOptions() cache.Options {
-	return cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject:         map[client.Object]cache.ByObject{&corev1.Node{}: {Transform: trimNode}},
+	}
+}
+
+// trimNode keeps what placement reads of a node (its name, labels and taints: everything node affinity and
+// taint checks look at) and drops the rest of what a kubelet reports: the status (conditions, images, volumes,
+// capacity, addresses) is most of a node's size and of no use to the controller, which, like upstream, leaves
+// readiness and resources to the scheduler.
+func trimNode(obj any) (any, error) {
+	node, ok := obj.(*corev1.Node)
+	if !ok {
+		return obj, nil
+	}
+	node.ManagedFields = nil
+	node.Status = corev1.NodeStatus{}
+	return node, nil
 }
 
 // controllerUID returns the UID of obj's controlling NodeAgentSet, if it has one.
