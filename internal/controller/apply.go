@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -9,12 +10,14 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/placement"
 	"github.com/nodeagentset/nodeagentset/internal/planner"
+	"github.com/nodeagentset/nodeagentset/internal/revision"
 )
 
 // Event reasons, as the upstream DaemonSet controller emits them.
@@ -24,14 +27,16 @@ const (
 	eventSuccessfulDelete = "SuccessfulDelete"
 	eventFailedDelete     = "FailedDelete"
 	eventFailedDaemonPod  = "FailedDaemonPod"
+	eventSuccessfulUpdate = "SuccessfulUpdate"
+	eventFailedUpdate     = "FailedUpdate"
 )
 
 // slowStartInitialBatch is the first create batch; each batch that fully succeeds doubles the next. A set whose
 // pods are all refused (quota, admission) then costs one failed create per pass, not hundreds.
 const slowStartInitialBatch = 1
 
-// apply carries out a plan: creates in slow-start batches, then deletes, each capped at burstReplicas, with
-// expectations raised before each write and lowered for writes that failed.
+// apply carries out a plan: creates in slow-start batches, then deletes, then in-place updates, each capped at
+// burstReplicas, with expectations raised before each write and lowered for writes that failed.
 func (r *NodeAgentSetReconciler) apply(ctx context.Context, set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, plan planner.Plan) error {
 	key := client.ObjectKeyFromObject(set)
 	now := r.clock.Now()
@@ -50,7 +55,13 @@ func (r *NodeAgentSetReconciler) apply(ctx context.Context, set *v1alpha1.NodeAg
 		deletes = deletes[:r.burstReplicas]
 	}
 	deleteErr := r.deletePods(ctx, set, deletes)
-	return errors.Join(createErr, deleteErr)
+
+	updates := plan.Updates
+	if len(updates) > r.burstReplicas {
+		updates = updates[:r.burstReplicas]
+	}
+	updateErr := r.updatePods(ctx, set, updates)
+	return errors.Join(createErr, deleteErr, updateErr)
 }
 
 func (r *NodeAgentSetReconciler) createPods(ctx context.Context, set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, creates []planner.PodCreation) error {
@@ -58,7 +69,6 @@ func (r *NodeAgentSetReconciler) createPods(ctx context.Context, set *v1alpha1.N
 		return nil
 	}
 	key := client.ObjectKeyFromObject(set)
-	hash := update.Labels[v1alpha1.ControllerRevisionHashLabel]
 	for _, c := range creates {
 		r.expectations.ExpectCreate(key, c.NodeName)
 	}
@@ -69,7 +79,7 @@ func (r *NodeAgentSetReconciler) createPods(ctx context.Context, set *v1alpha1.N
 			batch *= 2
 		}
 		end := min(start+batch, len(creates))
-		errs := r.createBatch(ctx, set, hash, creates[start:end])
+		errs := r.createBatch(ctx, set, update, creates[start:end])
 		if len(errs) > 0 {
 			firstErr = errs[0]
 			// Nothing after a failing batch is attempted; those creates will not be observed either.
@@ -90,11 +100,13 @@ func (r *NodeAgentSetReconciler) createPods(ctx context.Context, set *v1alpha1.N
 	return nil
 }
 
-func (r *NodeAgentSetReconciler) createBatch(ctx context.Context, set *v1alpha1.NodeAgentSet, hash string, batch []planner.PodCreation) []error {
+func (r *NodeAgentSetReconciler) createBatch(ctx context.Context, set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, batch []planner.PodCreation) []error {
 	key := client.ObjectKeyFromObject(set)
 	return inParallel(batch, func(c planner.PodCreation) error {
-		pod := placement.NewPod(set, c.NodeName, hash)
-		err := r.pods.CreatePod(ctx, pod)
+		pod, err := newPodFor(set, update, c)
+		if err == nil {
+			err = r.pods.CreatePod(ctx, pod)
+		}
 		switch {
 		case err == nil:
 			r.recorder.Eventf(set, nil, corev1.EventTypeNormal, eventSuccessfulCreate, "Create", "Created pod: %s", pod.Name)
@@ -143,6 +155,92 @@ func (r *NodeAgentSetReconciler) deletePods(ctx context.Context, set *v1alpha1.N
 		return fmt.Errorf("deleting pod %s: %w", d.Pod.Name, err)
 	})
 	return errors.Join(errs...)
+}
+
+// newPodFor builds the pod a creation asks for: from the set's template for the update revision, or from the
+// revision's own stored template for an older one.
+func newPodFor(set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, c planner.PodCreation) (*corev1.Pod, error) {
+	if c.Revision == nil || c.Revision.Name == update.Name {
+		return placement.NewPod(set, c.NodeName, update.Labels[v1alpha1.ControllerRevisionHashLabel]), nil
+	}
+	template, err := revision.TemplateOf(c.Revision)
+	if err != nil {
+		return nil, fmt.Errorf("reading the template of revision %s: %w", c.Revision.Name, err)
+	}
+	return placement.NewPodFromTemplate(set, template, c.NodeName, c.Revision.Labels[v1alpha1.ControllerRevisionHashLabel]), nil
+}
+
+// updatePods carries out in-place updates: each pod is patched to its target revision's hash label and, for an
+// image update, its new container images. The patch names the pod's UID, so a newer pod of the same name is never
+// changed.
+func (r *NodeAgentSetReconciler) updatePods(ctx context.Context, set *v1alpha1.NodeAgentSet, updates []planner.PodUpdate) error {
+	if len(updates) == 0 {
+		return nil
+	}
+	key := client.ObjectKeyFromObject(set)
+	log := logf.FromContext(ctx)
+	for _, u := range updates {
+		r.expectations.ExpectUpdate(key, u.Pod.UID, u.Revision.Labels[v1alpha1.ControllerRevisionHashLabel])
+	}
+	errs := inParallel(updates, func(u planner.PodUpdate) error {
+		hash := u.Revision.Labels[v1alpha1.ControllerRevisionHashLabel]
+		body, err := podUpdatePatch(u.Pod, hash, u.Images)
+		if err == nil {
+			// The cached pod is shared with the informer: the writer patches a copy.
+			err = r.pods.PatchPod(ctx, u.Pod.DeepCopy(), client.RawPatch(types.StrategicMergePatchType, body))
+		}
+		switch {
+		case err == nil:
+			log.V(1).Info("updated pod in place", "pod", u.Pod.Name, "reason", u.Reason, "message", u.Message)
+			what := "Relabelled pod %s to revision %s"
+			if len(u.Images) > 0 {
+				what = "Updated the images of pod %s in place to revision %s"
+			}
+			r.recorder.Eventf(set, u.Pod, corev1.EventTypeNormal, eventSuccessfulUpdate, "Update", what, u.Pod.Name, u.Revision.Name)
+			return nil
+		case apierrors.IsNotFound(err):
+			r.expectations.UpdateObserved(key, u.Pod.UID, hash)
+			return nil
+		default:
+			r.recorder.Eventf(set, u.Pod, corev1.EventTypeWarning, eventFailedUpdate, "Update",
+				"Error updating pod %s in place: %v", u.Pod.Name, err)
+		}
+		r.expectations.UpdateObserved(key, u.Pod.UID, hash)
+		return fmt.Errorf("updating pod %s in place: %w", u.Pod.Name, err)
+	})
+	return errors.Join(errs...)
+}
+
+// podUpdatePatch is the strategic merge patch that moves pod to the revision hash and sets the given container
+// images (containers and init containers are merged by name). It carries the pod's UID, which the API server
+// checks, so the patch cannot land on another pod of the same name.
+func podUpdatePatch(pod *corev1.Pod, hash string, images map[string]string) ([]byte, error) {
+	spec := map[string]any{}
+	byName := func(containers []corev1.Container) []map[string]any {
+		var out []map[string]any
+		for _, c := range containers {
+			if image, ok := images[c.Name]; ok && image != c.Image {
+				out = append(out, map[string]any{"name": c.Name, "image": image})
+			}
+		}
+		return out
+	}
+	if cs := byName(pod.Spec.Containers); len(cs) > 0 {
+		spec["containers"] = cs
+	}
+	if cs := byName(pod.Spec.InitContainers); len(cs) > 0 {
+		spec["initContainers"] = cs
+	}
+	patch := map[string]any{
+		"metadata": map[string]any{
+			"uid":    pod.UID,
+			"labels": map[string]string{v1alpha1.ControllerRevisionHashLabel: hash},
+		},
+	}
+	if len(spec) > 0 {
+		patch["spec"] = spec
+	}
+	return json.Marshal(patch)
 }
 
 // inParallel runs write for every item at once, as upstream issues a batch's creates and deletes, and returns the

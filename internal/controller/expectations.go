@@ -12,9 +12,11 @@ import (
 // again on what it sees, as upstream does, so a lost watch event cannot wedge a set forever.
 const expectationsTimeout = 5 * time.Minute
 
-// expectations remembers, per set, the pod creates (by node) and deletes (by pod UID) the controller issued and has
-// not yet observed through the cache. While any are pending the set's plan carries no actions: a pod created a moment
-// ago but not yet in the cache would otherwise look missing and be created twice.
+// expectations remembers, per set, the pod creates (by node), deletes (by pod UID) and in-place updates (by pod UID,
+// with the revision hash the pod moves to) the controller issued and has not yet observed through the cache. While
+// any are pending the set's plan carries no actions: a pod created a moment ago but not yet in the cache would
+// otherwise look missing and be created twice, and a pod updated in place but still cached with its old revision
+// would look like a candidate again and use the rollout's budget twice.
 type expectations struct {
 	clock clock.PassiveClock
 
@@ -23,9 +25,10 @@ type expectations struct {
 }
 
 type setExpectations struct {
-	creates   map[string]int     // node name -> creates not yet observed
-	deletes   map[types.UID]bool // pod UIDs whose deletion is not yet observed
-	updatedAt time.Time          // when the last expectation was raised
+	creates   map[string]int       // node name -> creates not yet observed
+	deletes   map[types.UID]bool   // pod UIDs whose deletion is not yet observed
+	updates   map[types.UID]string // pod UIDs updated in place -> the revision hash the cache must show
+	updatedAt time.Time            // when the last expectation was raised
 }
 
 func newExpectations(c clock.PassiveClock) *expectations {
@@ -35,7 +38,7 @@ func newExpectations(c clock.PassiveClock) *expectations {
 func (e *expectations) entry(set types.NamespacedName) *setExpectations {
 	x, ok := e.bySet[set]
 	if !ok {
-		x = &setExpectations{creates: map[string]int{}, deletes: map[types.UID]bool{}}
+		x = &setExpectations{creates: map[string]int{}, deletes: map[types.UID]bool{}, updates: map[types.UID]string{}}
 		e.bySet[set] = x
 	}
 	return x
@@ -81,12 +84,41 @@ func (e *expectations) DeleteObserved(set types.NamespacedName, uid types.UID) {
 	}
 }
 
+// ExpectUpdate records that pod uid is being moved to the revision with hash.
+func (e *expectations) ExpectUpdate(set types.NamespacedName, uid types.UID, hash string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	x := e.entry(set)
+	x.updates[uid] = hash
+	x.updatedAt = e.clock.Now()
+}
+
+// UpdateObserved clears the update expectation for uid once the cache shows the pod with hash (or the pod is gone,
+// or its update failed: pass the expected hash then).
+func (e *expectations) UpdateObserved(set types.NamespacedName, uid types.UID, hash string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if x, ok := e.bySet[set]; ok && x.updates[uid] == hash {
+		delete(x.updates, uid)
+	}
+}
+
+// PodGone clears every expectation about pod uid: it left the cache.
+func (e *expectations) PodGone(set types.NamespacedName, uid types.UID) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if x, ok := e.bySet[set]; ok {
+		delete(x.deletes, uid)
+		delete(x.updates, uid)
+	}
+}
+
 // Satisfied reports whether every issued write was observed, or the oldest pending one timed out.
 func (e *expectations) Satisfied(set types.NamespacedName) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	x, ok := e.bySet[set]
-	if !ok || (len(x.creates) == 0 && len(x.deletes) == 0) {
+	if !ok || (len(x.creates) == 0 && len(x.deletes) == 0 && len(x.updates) == 0) {
 		return true
 	}
 	if e.clock.Since(x.updatedAt) > expectationsTimeout {

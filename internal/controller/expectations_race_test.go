@@ -39,6 +39,8 @@ func (w *countingPodWriter) CreatePod(_ context.Context, pod *corev1.Pod) error 
 
 func (w *countingPodWriter) DeletePod(context.Context, *corev1.Pod) error { return nil }
 
+func (w *countingPodWriter) PatchPod(context.Context, *corev1.Pod, client.Patch) error { return nil }
+
 // observeAfterPodList lists from the inner client, then runs onPodList: the informer adds the pod to its store and
 // its event handler runs right after the reconciler's List returned without the pod.
 type observeAfterPodList struct {

@@ -37,6 +37,19 @@ func TestExpectations(t *testing.T) {
 			e.CreateObserved(set, "n2")
 		}, want: false},
 		{name: "a delete not yet seen is pending", act: func(e *expectations) { e.ExpectDelete(set, "uid-1") }, want: false},
+		{name: "an in-place update not yet seen is pending", act: func(e *expectations) { e.ExpectUpdate(set, "uid-1", "h2") }, want: false},
+		{name: "an update seen with its revision is satisfied", act: func(e *expectations) {
+			e.ExpectUpdate(set, "uid-1", "h2")
+			e.UpdateObserved(set, "uid-1", "h2")
+		}, want: true},
+		{name: "an update seen with another revision is still pending", act: func(e *expectations) {
+			e.ExpectUpdate(set, "uid-1", "h2")
+			e.UpdateObserved(set, "uid-1", "h1")
+		}, want: false},
+		{name: "a pod that left the cache clears its update", act: func(e *expectations) {
+			e.ExpectUpdate(set, "uid-1", "h2")
+			e.PodGone(set, "uid-1")
+		}, want: true},
 		{name: "a seen delete is satisfied", act: func(e *expectations) {
 			e.ExpectDelete(set, "uid-1")
 			e.DeleteObserved(set, "uid-1")
@@ -128,5 +141,38 @@ func TestMergeConditionsKeepsForeignConditionsAndTransitionTimes(t *testing.T) {
 	}
 	if stored[0].Message != "" {
 		t.Error("mergeConditions modified its input")
+	}
+}
+
+func TestPodUpdatePatch(t *testing.T) {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent-x", UID: "uid-1"},
+		Spec: corev1.PodSpec{
+			InitContainers: []corev1.Container{{Name: "init", Image: "busybox:1"}},
+			Containers:     []corev1.Container{{Name: "agent", Image: "agent:1"}, {Name: "sidecar", Image: "side:1"}},
+		},
+	}
+	tests := []struct {
+		name   string
+		images map[string]string
+		want   string
+	}{
+		{name: "relabel only", want: `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"}}`},
+		{name: "one container image", images: map[string]string{"agent": "agent:2"},
+			want: `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"containers":[{"image":"agent:2","name":"agent"}]}}`},
+		{name: "init container image; unchanged and unknown names are left out",
+			images: map[string]string{"init": "busybox:2", "sidecar": "side:1", "gone": "x"},
+			want:   `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"initContainers":[{"image":"busybox:2","name":"init"}]}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := podUpdatePatch(pod, "h2", tt.images)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("patch\n got %s\nwant %s", got, tt.want)
+			}
+		})
 	}
 }

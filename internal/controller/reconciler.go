@@ -204,7 +204,7 @@ const (
 // writes, comes back within expectationsTimeout at the latest: the cache events it waits for normally queue it much
 // sooner, and if one is lost (a watch gap) the expectations expire and the set is not wedged.
 func nextPass(plan planner.Plan, satisfied bool) time.Duration {
-	wrote := len(plan.Creates) > 0 || len(plan.Deletes) > 0
+	wrote := len(plan.Creates) > 0 || len(plan.Deletes) > 0 || len(plan.Updates) > 0
 	if satisfied && !wrote {
 		return plan.RequeueAfter
 	}

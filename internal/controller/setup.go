@@ -195,6 +195,12 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 			h.r.expectations.DeleteObserved(client.ObjectKeyFromObject(set), newPod.UID)
 		}
 	}
+	if hash, ok := newPod.Labels[v1alpha1.ControllerRevisionHashLabel]; ok && hash != oldPod.Labels[v1alpha1.ControllerRevisionHashLabel] {
+		// An in-place update or relabel the controller issued shows up as the new revision label.
+		if set := h.r.setForPod(ctx, newPod); set != nil {
+			h.r.expectations.UpdateObserved(client.ObjectKeyFromObject(set), newPod.UID, hash)
+		}
+	}
 	oldUID, oldOwned := controllerUID(oldPod)
 	newUID, newOwned := controllerUID(newPod)
 	if oldOwned && (!newOwned || oldUID != newUID) {
@@ -224,7 +230,7 @@ func (h *podEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q que
 		return
 	}
 	key := types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}
-	h.r.expectations.DeleteObserved(key, pod.UID)
+	h.r.expectations.PodGone(key, pod.UID)
 	enqueue(q, key.Namespace, key.Name)
 }
 

@@ -16,7 +16,13 @@ import (
 // a required node affinity that selects only nodeName. spec.nodeName is left as the template has it (normally
 // empty), so the default scheduler binds the pod and checks resources and ports. set is not modified.
 func NewPod(set *v1alpha1.NodeAgentSet, nodeName, hash string) *corev1.Pod {
-	template := set.Spec.Template.DeepCopy()
+	return NewPodFromTemplate(set, &set.Spec.Template, nodeName, hash)
+}
+
+// NewPodFromTemplate is NewPod for a template other than the set's current one: a pod of an older revision, whose
+// template comes from its ControllerRevision. Neither set nor template is modified.
+func NewPodFromTemplate(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplateSpec, nodeName, hash string) *corev1.Pod {
+	template = template.DeepCopy()
 
 	labels := make(map[string]string, len(template.Labels)+1)
 	for k, v := range template.Labels {

@@ -36,6 +36,7 @@ func Decide(s Snapshot) Plan {
 			plan.Creates = d.sortedCreates()
 		}
 		plan.Deletes = d.sortedDeletes()
+		plan.Updates = d.sortedUpdates()
 		plan.BackoffNext = d.sortedBackoffNext()
 	}
 	return plan
@@ -67,6 +68,7 @@ type decision struct {
 
 	creates      map[string]CreateReason
 	deletes      map[string]PodDeletion // by namespace/name
+	updates      map[string]PodUpdate   // by namespace/name; never a pod that is also in deletes
 	backoffNext  map[string]bool
 	backoffWaits []time.Duration
 
@@ -83,6 +85,7 @@ func newDecision(s Snapshot) *decision {
 		backoff:     s.Backoff,
 		creates:     map[string]CreateReason{},
 		deletes:     map[string]PodDeletion{},
+		updates:     map[string]PodUpdate{},
 		backoffNext: map[string]bool{},
 	}
 	if d.backoff == nil {
@@ -227,11 +230,25 @@ func (d *decision) create(nodeName string, reason CreateReason) {
 	}
 }
 
-// delete records a deletion; a pod already on the list keeps its first reason.
+// delete records a deletion; a pod already on the list keeps its first reason. A deletion overrides an in-place
+// update planned for the same pod: the pod goes either way.
 func (d *decision) delete(pod *corev1.Pod, reason DeleteReason, message string) {
 	key := podKey(pod)
 	if _, ok := d.deletes[key]; !ok {
 		d.deletes[key] = PodDeletion{Pod: pod, Reason: reason, Message: message}
+		delete(d.updates, key)
+	}
+}
+
+// update records an in-place change of a live pod; a pod that is already deleted or updated in this pass is left
+// as it is, so a pod gets one action per pass.
+func (d *decision) update(u PodUpdate) {
+	key := podKey(u.Pod)
+	if _, deleted := d.deletes[key]; deleted {
+		return
+	}
+	if _, ok := d.updates[key]; !ok {
+		d.updates[key] = u
 	}
 }
 
@@ -256,6 +273,19 @@ func (d *decision) sortedDeletes() []PodDeletion {
 	var out []PodDeletion
 	for _, k := range keys {
 		out = append(out, d.deletes[k])
+	}
+	return out
+}
+
+func (d *decision) sortedUpdates() []PodUpdate {
+	keys := make([]string, 0, len(d.updates))
+	for k := range d.updates {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []PodUpdate
+	for _, k := range keys {
+		out = append(out, d.updates[k])
 	}
 	return out
 }

@@ -52,6 +52,9 @@ type Plan struct {
 	Creates []PodCreation
 	// Deletes are the pods to delete, sorted by namespace and name. A pod appears at most once.
 	Deletes []PodDeletion
+	// Updates are live pods changed in place instead of replaced (moved to another revision by relabelling, or with
+	// new container images), sorted by namespace and name. A pod appears at most once, and never also in Deletes.
+	Updates []PodUpdate
 	// BackoffNext are the nodes whose failed-pod backoff advances because their failed pod is deleted now, sorted.
 	BackoffNext []string
 	// Status is the set's status rebuilt from the snapshot. Its conditions are only the ones this controller owns
@@ -63,11 +66,30 @@ type Plan struct {
 	RequeueAfter time.Duration
 }
 
-// PodCreation asks for a pod of the update revision on a node.
+// PodCreation asks for a pod on a node.
 type PodCreation struct {
 	NodeName string
 	Reason   CreateReason
+	// Revision is the ControllerRevision the new pod runs; nil means Snapshot.UpdateRevision.
+	Revision *appsv1.ControllerRevision
 }
+
+// PodUpdate changes one live pod in place: its controller-revision-hash label moves to Revision, and each container
+// named in Images gets that image. With no images it is a relabel: the pod's effective spec is the same under
+// Revision, so nothing restarts. With images the kubelet restarts the changed containers, and the pod counts as
+// unavailable until it is ready again on the new images.
+type PodUpdate struct {
+	Pod *corev1.Pod
+	// Revision is the ControllerRevision the pod moves to.
+	Revision *appsv1.ControllerRevision
+	// Images maps a container name (init or regular container) to its new image; empty for a relabel.
+	Images  map[string]string
+	Reason  UpdateReason
+	Message string
+}
+
+// UpdateReason says why a pod is changed in place.
+type UpdateReason string
 
 // PodDeletion asks for one pod to be deleted.
 type PodDeletion struct {
@@ -87,6 +109,13 @@ const (
 	CreateMissing CreateReason = "NodeWithoutPod"
 	// CreateSurge: a rolling update with maxSurge starts the new pod beside the old one.
 	CreateSurge CreateReason = "Surge"
+)
+
+const (
+	// UpdateRelabel: the pod's effective spec is the same under the target revision; only its revision label moves.
+	UpdateRelabel UpdateReason = "Relabel"
+	// UpdateInPlace: the pod differs from the target revision only in container images, which are patched.
+	UpdateInPlace UpdateReason = "InPlaceUpdate"
 )
 
 const (
