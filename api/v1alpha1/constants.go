@@ -77,6 +77,10 @@ const (
 	// ClusterAutoscalerDaemonSetPodAnnotation is on every pod, so cluster-autoscaler treats the pods as DaemonSet
 	// pods (they do not block a scale-down and are counted in node templates).
 	ClusterAutoscalerDaemonSetPodAnnotation = "cluster-autoscaler.kubernetes.io/daemonset-pod"
+	// InPlaceUpdateStateAnnotation is put on a pod whose images the controller patched in place: for each changed
+	// container, what its status said before the patch (image, imageID, restartCount). The pod counts as
+	// unavailable until the kubelet reports every such container restarted on the new image.
+	InPlaceUpdateStateAnnotation = "apps.nodeagentset.io/in-place-update-state"
 )
 
 // Defaults, as for an apps/v1 DaemonSet.

@@ -292,11 +292,11 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 		if err != nil {
 			return result, fmt.Errorf("reading kube-apiserver metrics: %w", err)
 		}
-		firstNew, lastNew := pods.newPods()
+		firstNew, lastNew, lastBound := pods.newPods()
 		pr := phaseResult{
 			APIRequests: requestDelta(reqBefore, reqAfter), FirstNewPodSeconds: firstNew.Seconds(),
-			LastNewPodSeconds: lastNew.Seconds(),
-			Phase:             ph.name, WallSeconds: wall.Seconds(), StatusSettledSeconds: settle.Seconds(), StatusSettled: settled,
+			LastNewPodSeconds: lastNew.Seconds(), LastBoundPodSeconds: lastBound.Seconds(),
+			Phase: ph.name, WallSeconds: wall.Seconds(), StatusSettledSeconds: settle.Seconds(), StatusSettled: settled,
 			CPUSeconds: map[string]float64{}, ControllerPeakRSSBytes: after[controllerKey].PeakRSS,
 			ControllerRSSBytes: after[controllerKey].RSS,
 		}
@@ -306,8 +306,8 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 		if c.cfg.profileDir != "" && ctl == nodeAgentSet {
 			c.saveHeapProfile(ctx, turn, ph.name)
 		}
-		logf("turn %s: %s in %.1fs (new pods from %.1fs to %.1fs, status settled %v after %.1fs), controller %.2f CPU s, peak RSS %.1f MiB",
-			turn, ph.name, pr.WallSeconds, pr.FirstNewPodSeconds, pr.LastNewPodSeconds, settled, pr.StatusSettledSeconds, pr.CPUSeconds[controllerKey],
+		logf("turn %s: %s in %.1fs (new pods from %.1fs to %.1fs, last bound %.1fs, status settled %v after %.1fs), controller %.2f CPU s, peak RSS %.1f MiB",
+			turn, ph.name, pr.WallSeconds, pr.FirstNewPodSeconds, pr.LastNewPodSeconds, pr.LastBoundPodSeconds, settled, pr.StatusSettledSeconds, pr.CPUSeconds[controllerKey],
 			float64(pr.ControllerPeakRSSBytes)/(1<<20))
 		result.Phases = append(result.Phases, pr)
 	}

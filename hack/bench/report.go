@@ -53,6 +53,7 @@ type phaseResult struct {
 	StatusSettled          bool               `json:"statusSettled"`
 	FirstNewPodSeconds     float64            `json:"firstNewPodSeconds"`
 	LastNewPodSeconds      float64            `json:"lastNewPodSeconds"`
+	LastBoundPodSeconds    float64            `json:"lastBoundPodSeconds"`
 	CPUSeconds             map[string]float64 `json:"cpuSeconds"`
 	ControllerPeakRSSBytes uint64             `json:"controllerPeakRSSBytes"`
 	ControllerRSSBytes     uint64             `json:"controllerRSSBytes"`

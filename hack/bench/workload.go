@@ -134,12 +134,14 @@ type podTracker struct {
 	// Since the phase began: when the first and the last new pod showed up.
 	phaseStart        time.Time
 	firstNew, lastNew time.Duration
+	lastBound         time.Duration // when a pod was last seen bound to its node for the first time
 }
 
 type podView struct {
 	key   string
 	good  bool
 	stale bool
+	bound bool
 }
 
 func (t *podTracker) viewOf(p *corev1.Pod) podView {
@@ -150,6 +152,7 @@ func (t *podTracker) viewOf(p *corev1.Pod) podView {
 		image = p.Spec.Containers[0].Image
 	}
 	v.stale = !terminating && image != t.want
+	v.bound = p.Spec.NodeName != ""
 	v.good = !terminating && image == t.want && p.Spec.NodeName != "" && podReady(p)
 	return v
 }
@@ -213,6 +216,9 @@ func (t *podTracker) observe(obj any, deleted bool) {
 			t.lastNew = at
 		}
 		v := t.viewOf(p)
+		if prev, known := t.views[p.UID]; p.Spec.NodeName != "" && (!known || !prev.bound) && !t.phaseStart.IsZero() {
+			t.lastBound = time.Since(t.phaseStart)
+		}
 		t.account(p.UID, &v)
 	}
 	t.mu.Unlock()
@@ -227,7 +233,7 @@ func (t *podTracker) setWant(image string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.want = image
-	t.phaseStart, t.firstNew, t.lastNew = time.Now(), 0, 0
+	t.phaseStart, t.firstNew, t.lastNew, t.lastBound = time.Now(), 0, 0, 0
 	t.views = map[types.UID]podView{}
 	t.good = map[string]int{}
 	t.goodKeys, t.stale = 0, 0
@@ -239,10 +245,10 @@ func (t *podTracker) setWant(image string) {
 }
 
 // newPods is when, since the phase began, the first and the last pod new in the phase appeared.
-func (t *podTracker) newPods() (first, last time.Duration) {
+func (t *podTracker) newPods() (first, last, lastBound time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.firstNew, t.lastNew
+	return t.firstNew, t.lastNew, t.lastBound
 }
 
 func (t *podTracker) tallies() (goodKeys, stale, total int) {

@@ -231,12 +231,27 @@ func podUpdatePatch(pod *corev1.Pod, hash string, images map[string]string) ([]b
 	if cs := byName(pod.Spec.InitContainers); len(cs) > 0 {
 		spec["initContainers"] = cs
 	}
-	patch := map[string]any{
-		"metadata": map[string]any{
-			"uid":    pod.UID,
-			"labels": map[string]string{v1alpha1.ControllerRevisionHashLabel: hash},
-		},
+	metadata := map[string]any{
+		"uid":    pod.UID,
+		"labels": map[string]string{v1alpha1.ControllerRevisionHashLabel: hash},
 	}
+	if len(spec) > 0 {
+		// What the changed containers' status says now, so availability can tell when the kubelet restarted them.
+		changed := map[string]string{}
+		for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+			for _, c := range list {
+				if image, ok := images[c.Name]; ok && image != c.Image {
+					changed[c.Name] = image
+				}
+			}
+		}
+		state, err := json.Marshal(placement.NewInPlaceUpdateState(pod, hash, changed))
+		if err != nil {
+			return nil, err
+		}
+		metadata["annotations"] = map[string]string{v1alpha1.InPlaceUpdateStateAnnotation: string(state)}
+	}
+	patch := map[string]any{"metadata": metadata}
 	if len(spec) > 0 {
 		patch["spec"] = spec
 	}

@@ -115,9 +115,11 @@ func IsPodAvailable(pod *corev1.Pod, minReadySeconds int32, now time.Time) bool 
 // AvailableAt is when a ready pod becomes available: the Ready condition's lastTransitionTime plus minReadySeconds.
 // ok is false when the pod is not ready, or when minReadySeconds is positive and the transition time is unknown.
 // With minReadySeconds 0 a ready pod is available from its transition time (the zero time if that is unknown).
+// A pod whose images were patched in place is not ready in this sense until the kubelet reports each changed
+// container restarted on its new image, so maxUnavailable holds for it as for a recreated pod.
 func AvailableAt(pod *corev1.Pod, minReadySeconds int32) (at time.Time, ok bool) {
 	c := readyCondition(pod)
-	if c == nil || c.Status != corev1.ConditionTrue {
+	if c == nil || c.Status != corev1.ConditionTrue || inPlaceUpdatePending(pod) {
 		return time.Time{}, false
 	}
 	if minReadySeconds <= 0 {

@@ -74,6 +74,9 @@ type decision struct {
 
 	// selectorMismatch explains why the template's labels do not match the selector; empty when they do.
 	selectorMismatch string
+
+	// templates are the revisions' decoded templates by hash, filled as the pass needs them (in-place updates).
+	templates map[string]*corev1.PodTemplateSpec
 }
 
 func newDecision(s Snapshot) *decision {

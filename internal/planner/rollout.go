@@ -48,6 +48,12 @@ package planner
 //     unavailable-first, then by node name, so a broken old pod is the first to be replaced and, in a steady
 //     cluster, the nodes that keep the old revision are the last P by name.
 //   - OnDelete: nothing happens here; old pods stay until someone deletes them.
+//   - podUpdatePolicy InPlaceIfPossible (without surge): an old pod chosen for replacement whose revision's template
+//     differs from the update revision's only in container images (and template labels and annotations) gets its
+//     images and revision label patched instead of being deleted. It is then of the update revision and, until the
+//     kubelet reports the changed containers restarted on the new images and the pod available again, counts
+//     against maxUnavailable exactly as a deleted pod's node does (placement.AvailableAt says so). Anything else
+//     about the pod, or a revision that cannot be read, falls back to recreating it.
 
 import (
 	"fmt"
@@ -194,8 +200,13 @@ func (d *decision) unavailableUpdate() {
 		if c.unavailable {
 			how = "is not available; replacing it at once"
 		}
-		d.delete(c.old, DeleteRollingUpdate, fmt.Sprintf("pod %s/%s on node %s is of an old revision and %s",
-			c.old.Namespace, c.old.Name, c.st.name(), how))
+		msg := fmt.Sprintf("pod %s/%s on node %s is of an old revision and %s", c.old.Namespace, c.old.Name, c.st.name(), how)
+		if images, ok := d.inPlaceImages(c.old); ok {
+			d.update(PodUpdate{Pod: c.old, Revision: d.snap.UpdateRevision, Images: images, Reason: UpdateInPlace,
+				Message: msg + " in place: only container images differ"})
+			continue
+		}
+		d.delete(c.old, DeleteRollingUpdate, msg)
 	}
 }
 
