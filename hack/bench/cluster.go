@@ -191,8 +191,15 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 		return err
 	}
 	c.fixed["kube-scheduler"] = scheduler
+	if err := waitHealthy(ctx, scheduler, fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.scheduler), 120*time.Second); err != nil {
+		return err
+	}
+	if err := c.installCRDs(ctx); err != nil {
+		return err
+	}
 	// The garbage collector removes a deleted set's pods, for both controllers alike; in its own process so that
-	// its CPU is not counted as the DaemonSet controller's.
+	// its CPU is not counted as the DaemonSet controller's. It starts after the CRDs are in, so its first discovery
+	// already covers NodeAgentSets (it would otherwise only notice them at its next discovery resync).
 	gc, err := c.start("garbage-collector", c.bins.controllerManager, []string{
 		"--kubeconfig=" + c.kubecfg, "--controllers=garbagecollector", "--use-service-account-credentials=false",
 		"--leader-elect=false", "--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", c.ports.gc),
@@ -203,18 +210,10 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 		return err
 	}
 	c.fixed["garbage-collector"] = gc
-	for _, p := range []struct {
-		p    *process
-		port int
-	}{{scheduler, c.ports.scheduler}, {gc, c.ports.gc}} {
-		if err := waitHealthy(ctx, p.p, fmt.Sprintf("https://127.0.0.1:%d/healthz", p.port), 120*time.Second); err != nil {
-			return err
-		}
-	}
-
-	if err := c.installCRDs(ctx); err != nil {
+	if err := waitHealthy(ctx, gc, fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.gc), 120*time.Second); err != nil {
 		return err
 	}
+
 	return c.startNodes(ctx)
 }
 
@@ -285,6 +284,7 @@ func (c *cluster) startNodes(ctx context.Context) error {
 	if err != nil || len(stages) == 0 {
 		return fmt.Errorf("no kwok stages in hack/local/stages: %v", err)
 	}
+	stages = append(stages, filepath.Join(c.cfg.root, "hack", "bench", "inplace-stage.yaml"))
 	kwokDir := filepath.Join(c.dir, "kwok")
 	if err := os.MkdirAll(kwokDir, 0o755); err != nil {
 		return err

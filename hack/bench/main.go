@@ -19,6 +19,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 )
 
 // config is the bench's command line.
@@ -40,6 +42,7 @@ type config struct {
 	keep         bool
 	manager      string
 	certgen      string
+	updatePolicy string
 }
 
 func parseFlags() (config, error) {
@@ -60,6 +63,8 @@ func parseFlags() (config, error) {
 	flag.StringVar(&c.out, "out", "bench.json", "JSON results file")
 	flag.StringVar(&c.profileDir, "profile-dir", "", "if set, CPU (10s chunks) and heap profiles of the manager are written here")
 	flag.BoolVar(&c.keep, "keep", false, "keep the state directory (logs) after the run")
+	flag.StringVar(&c.updatePolicy, "pod-update-policy", string(v1alpha1.RecreatePodUpdatePolicy),
+		"the NodeAgentSet's podUpdatePolicy (Recreate or InPlaceIfPossible); the DaemonSet always recreates")
 	flag.StringVar(&c.manager, "manager", "bin/manager", "the NodeAgentSet manager binary")
 	flag.StringVar(&c.certgen, "certgen", "bin/local/certgen", "the hack/local/certgen binary")
 	flag.Parse()
@@ -70,6 +75,9 @@ func parseFlags() (config, error) {
 		c.controllers = append(c.controllers, name)
 	}
 	switch {
+	case c.updatePolicy != string(v1alpha1.RecreatePodUpdatePolicy) && c.updatePolicy != string(v1alpha1.InPlaceIfPossiblePodUpdatePolicy):
+		return c, fmt.Errorf("--pod-update-policy: unknown value %q (want %s or %s)", c.updatePolicy,
+			v1alpha1.RecreatePodUpdatePolicy, v1alpha1.InPlaceIfPossiblePodUpdatePolicy)
 	case c.nodes < 1:
 		return c, fmt.Errorf("--nodes must be at least 1, got %d", c.nodes)
 	case c.sets < 1:
@@ -154,7 +162,7 @@ func run(cfg config) (err error) {
 	res := results{
 		Config: configJSON{
 			Nodes: cfg.nodes, Sets: cfg.sets, QPS: cfg.qps, Burst: cfg.burst, Workers: cfg.workers,
-			Repeats: cfg.repeats, SchedulerQPS: cfg.schedulerQPS,
+			Repeats: cfg.repeats, SchedulerQPS: cfg.schedulerQPS, PodUpdatePolicy: cfg.updatePolicy,
 		},
 		Machine: machine(),
 		Started: started.UTC().Format(time.RFC3339),
@@ -235,7 +243,7 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 	}{
 		{"create", imageV1, func() error {
 			return parallel(ctx, len(names), 8, func(i int) error {
-				obj, err := newSet(ctl, turn, names[i])
+				obj, err := newSet(ctl, turn, names[i], v1alpha1.PodUpdatePolicyType(c.cfg.updatePolicy))
 				if err != nil {
 					return err
 				}

@@ -26,6 +26,8 @@ type configJSON struct {
 	Workers      int     `json:"workers"`
 	Repeats      int     `json:"repeats"`
 	SchedulerQPS float64 `json:"schedulerQPS"`
+	// PodUpdatePolicy is the NodeAgentSet's podUpdatePolicy.
+	PodUpdatePolicy string `json:"podUpdatePolicy"`
 }
 
 type machineJSON struct {
@@ -146,8 +148,8 @@ func ratio(a, b float64) float64 {
 
 // printTable writes every turn's phases, then the medians and ratios.
 func printTable(w io.Writer, r results) {
-	fmt.Fprintf(w, "\n%d nodes, %d set(s), QPS/burst %g/%d, %d repeat(s); %s, %d CPUs; load before %s, after %s\n\n",
-		r.Config.Nodes, r.Config.Sets, r.Config.QPS, r.Config.Burst, r.Config.Repeats, r.Machine.CPUModel,
+	fmt.Fprintf(w, "\n%d nodes, %d set(s), QPS/burst %g/%d, %d repeat(s), NodeAgentSet podUpdatePolicy %s; %s, %d CPUs; load before %s, after %s\n\n",
+		r.Config.Nodes, r.Config.Sets, r.Config.QPS, r.Config.Burst, r.Config.Repeats, r.Config.PodUpdatePolicy, r.Machine.CPUModel,
 		r.Machine.CPUs, r.Machine.LoadBefore, r.LoadAfter)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "controller\trepeat\tphase\twall s\tsettled s\tctl CPU s\tctl peak RSS MiB\tapiserver CPU s\tetcd CPU s\tscheduler CPU s\tkwok CPU s\tgc CPU s\t")

@@ -62,8 +62,9 @@ func template(turn, set string) corev1.PodTemplateSpec {
 	}
 }
 
-// newSet builds the set for controller: a DaemonSet or a NodeAgentSet, RollingUpdate with maxUnavailable 10%.
-func newSet(controller, turn, name string) (*unstructured.Unstructured, error) {
+// newSet builds the set for controller: a DaemonSet or a NodeAgentSet, RollingUpdate with maxUnavailable 10% (and
+// for a NodeAgentSet the given podUpdatePolicy).
+func newSet(controller, turn, name string, policy v1alpha1.PodUpdatePolicyType) (*unstructured.Unstructured, error) {
 	selector := &metav1.LabelSelector{MatchLabels: map[string]string{turnLabel: turn, setLabel: name}}
 	maxUnavailable := intstr.FromString("10%")
 	meta := metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: map[string]string{turnLabel: turn}}
@@ -92,7 +93,7 @@ func newSet(controller, turn, name string) (*unstructured.Unstructured, error) {
 				UpdateStrategy: v1alpha1.NodeAgentSetUpdateStrategy{
 					Type: v1alpha1.RollingUpdateStrategyType,
 					RollingUpdate: &v1alpha1.RollingUpdateNodeAgentSet{
-						MaxUnavailable: &maxUnavailable, MaxSurge: &maxSurge,
+						MaxUnavailable: &maxUnavailable, MaxSurge: &maxSurge, PodUpdatePolicy: policy,
 					},
 				},
 			},
