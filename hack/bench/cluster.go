@@ -67,12 +67,14 @@ func findBinaries(ctx context.Context, root, manager, certgen string) (binaries,
 }
 
 // ports are the bench cluster's loopback ports: --port-base plus the offsets hack/local/common.sh uses.
-type ports struct{ etcd, etcdPeer, apiserver, controllerManager, scheduler, gc, managerHealth, managerPprof int }
+type ports struct {
+	etcd, etcdPeer, apiserver, controllerManager, scheduler, gc, managerHealth, managerPprof, managerMetrics int
+}
 
 func portsFrom(base int) ports {
 	return ports{
 		etcd: base + 379, etcdPeer: base + 380, apiserver: base + 443, controllerManager: base + 257,
-		scheduler: base + 259, gc: base + 258, managerHealth: base + 81, managerPprof: base + 82,
+		scheduler: base + 259, gc: base + 258, managerHealth: base + 81, managerPprof: base + 82, managerMetrics: base + 83,
 	}
 }
 

@@ -275,6 +275,7 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 		if err != nil {
 			return result, err
 		}
+		syncsBefore, syncErr := c.controllerSyncs(ctx, ctl)
 		reqBefore, err := c.requestCounts(ctx)
 		if err != nil {
 			return result, fmt.Errorf("reading kube-apiserver metrics: %w", err)
@@ -300,6 +301,13 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 		if err != nil {
 			return result, fmt.Errorf("reading kube-apiserver metrics: %w", err)
 		}
+		syncs := -1
+		syncsAfter, err := c.controllerSyncs(ctx, ctl)
+		if syncErr == nil && err == nil {
+			syncs = int(syncsAfter - syncsBefore)
+		} else {
+			logf("reading the controller's work queue metrics: %v", errors.Join(syncErr, err))
+		}
 		firstNew, lastNew, lastBound := pods.newPods()
 		pr := phaseResult{
 			APIRequests: requestDelta(reqBefore, reqAfter), FirstNewPodSeconds: firstNew.Seconds(),
@@ -314,8 +322,9 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 		if c.cfg.profileDir != "" && ctl == nodeAgentSet {
 			c.saveHeapProfile(ctx, turn, ph.name)
 		}
-		logf("turn %s: %s in %.1fs (new pods from %.1fs to %.1fs, last bound %.1fs, status settled %v after %.1fs), controller %.2f CPU s, peak RSS %.1f MiB",
-			turn, ph.name, pr.WallSeconds, pr.FirstNewPodSeconds, pr.LastNewPodSeconds, pr.LastBoundPodSeconds, settled, pr.StatusSettledSeconds, pr.CPUSeconds[controllerKey],
+		pr.Syncs = syncs
+		logf("turn %s: %d syncs; %s in %.1fs (new pods from %.1fs to %.1fs, last bound %.1fs, status settled %v after %.1fs), controller %.2f CPU s, peak RSS %.1f MiB",
+			turn, pr.Syncs, ph.name, pr.WallSeconds, pr.FirstNewPodSeconds, pr.LastNewPodSeconds, pr.LastBoundPodSeconds, settled, pr.StatusSettledSeconds, pr.CPUSeconds[controllerKey],
 			float64(pr.ControllerPeakRSSBytes)/(1<<20))
 		result.Phases = append(result.Phases, pr)
 	}
@@ -384,12 +393,15 @@ func (c *cluster) startController(ctx context.Context, ctl, turn string) (*proce
 			"--kubeconfig=" + c.kubecfg, "--controllers=daemonset", "--use-service-account-credentials=false",
 			"--leader-elect=false", "--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", c.ports.controllerManager),
 			"--cert-dir=" + filepath.Join(c.dir, "kube-controller-manager"),
+			// The bench reads the work queue's metrics, as it does the manager's.
+			"--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
 			fmt.Sprintf("--concurrent-daemonset-syncs=%d", c.cfg.workers), qps, burst,
 		}, nil)
 		url = fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.controllerManager)
 	} else {
 		args := []string{
-			"--leader-elect=false", "--metrics-bind-address=0",
+			"--leader-elect=false", "--metrics-secure=false",
+			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", c.ports.managerMetrics),
 			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", c.ports.managerHealth),
 			fmt.Sprintf("--concurrent-nodeagentset-syncs=%d", c.cfg.workers), qps, burst,
 		}
@@ -472,4 +484,12 @@ func machine() machineJSON {
 		}
 	}
 	return m
+}
+
+// controllerSyncs is how many set syncs the controller under test has done so far.
+func (c *cluster) controllerSyncs(ctx context.Context, ctl string) (float64, error) {
+	if ctl == upstream {
+		return syncCount(ctx, fmt.Sprintf("https://127.0.0.1:%d/metrics", c.ports.controllerManager), "daemonset")
+	}
+	return syncCount(ctx, fmt.Sprintf("http://127.0.0.1:%d/metrics", c.ports.managerMetrics), "nodeagentset")
 }

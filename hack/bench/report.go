@@ -49,12 +49,14 @@ type turnResult struct {
 }
 
 type phaseResult struct {
-	Phase                  string             `json:"phase"`
-	WallSeconds            float64            `json:"wallSeconds"`
-	StatusSettledSeconds   float64            `json:"statusSettledSeconds"`
-	StatusSettled          bool               `json:"statusSettled"`
-	FirstNewPodSeconds     float64            `json:"firstNewPodSeconds"`
-	LastNewPodSeconds      float64            `json:"lastNewPodSeconds"`
+	Phase                string  `json:"phase"`
+	WallSeconds          float64 `json:"wallSeconds"`
+	StatusSettledSeconds float64 `json:"statusSettledSeconds"`
+	StatusSettled        bool    `json:"statusSettled"`
+	FirstNewPodSeconds   float64 `json:"firstNewPodSeconds"`
+	LastNewPodSeconds    float64 `json:"lastNewPodSeconds"`
+	// Syncs is how many set syncs (reconciles) the controller did in the phase; -1 if its metrics were unreadable.
+	Syncs                  int                `json:"syncs"`
 	LastBoundPodSeconds    float64            `json:"lastBoundPodSeconds"`
 	CPUSeconds             map[string]float64 `json:"cpuSeconds"`
 	ControllerPeakRSSBytes uint64             `json:"controllerPeakRSSBytes"`

@@ -4,8 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // requestCounts reads kube-apiserver's apiserver_request_total and sums it by "VERB resource[/subresource]". The
@@ -56,4 +60,39 @@ func requestDelta(before, after map[string]float64) map[string]int {
 		}
 	}
 	return out
+}
+
+// syncCount reads how many items the controller's work queue has processed (its syncs: reconciles of a set),
+// from workqueue_work_duration_seconds_count of the queue named queue, which controller-runtime and
+// kube-controller-manager both export.
+func syncCount(ctx context.Context, url, queue string) (float64, error) {
+	httpClient := &http.Client{
+		Timeout:   5 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // loopback scrape
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	var total float64
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1024*1024), 16*1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "workqueue_work_duration_seconds_count{") || !strings.Contains(line, `name="`+queue+`"`) {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(line[strings.LastIndexByte(line, '}')+1:]), 64); err == nil {
+			total += v
+		}
+	}
+	return total, sc.Err()
 }
