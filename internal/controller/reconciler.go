@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -53,6 +52,8 @@ type NodeAgentSetReconciler struct {
 
 	expectations *expectations
 	backoff      *failedPodBackoff
+	// indexers are the informers' stores the reconcile reads pods and nodes from (set in SetupWithManager).
+	indexers cacheIndexers
 
 	// createFailures remembers the last refused create per set for the Stalled condition.
 	mu             sync.Mutex
@@ -132,8 +133,8 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 	// The cache's own node objects, not copies (as upstream's listers): the planner and placement only read them.
 	// Copying every node on every pass was the largest cost of a reconcile (see docs/benchmarks.md).
-	var nodes corev1.NodeList
-	if err := r.client.List(ctx, &nodes, client.UnsafeDisableDeepCopy); err != nil {
+	nodes, err := r.listNodes(ctx)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
 	pods, err := r.claimPods(ctx, set, selector)
@@ -156,7 +157,7 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 	snap := planner.Snapshot{
 		Set:                   set,
-		Nodes:                 sortedNodes(nodes.Items),
+		Nodes:                 nodes,
 		Pods:                  pods,
 		Revisions:             revs,
 		UpdateRevision:        update,
@@ -239,15 +240,6 @@ func (r *NodeAgentSetReconciler) setCreateFailure(key types.NamespacedName, msg 
 	}
 }
 
-func sortedNodes(items []corev1.Node) []*corev1.Node {
-	nodes := make([]*corev1.Node, len(items))
-	for i := range items {
-		nodes[i] = &items[i]
-	}
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-	return nodes
-}
-
 // withRevision puts rev into revs in place of the cached copy of the same name (a renumbered or just created
 // revision is newer than the cache).
 func withRevision(revs []*appsv1.ControllerRevision, rev *appsv1.ControllerRevision) []*appsv1.ControllerRevision {
@@ -266,26 +258,9 @@ func withRevision(revs []*appsv1.ControllerRevision, rev *appsv1.ControllerRevis
 // planner do with them may change them. A pod that is written (adopted, released) is copied first, since the client
 // decodes the server's answer into the object it is given.
 func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.NodeAgentSet, selector labels.Selector) ([]*corev1.Pod, error) {
-	var owned corev1.PodList
-	if err := r.client.List(ctx, &owned, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)},
-		client.UnsafeDisableDeepCopy); err != nil {
+	candidates, err := r.setPodCandidates(ctx, set.Namespace, set.UID, selector)
+	if err != nil {
 		return nil, err
-	}
-	var matching corev1.PodList
-	if err := r.client.List(ctx, &matching, client.InNamespace(set.Namespace), client.MatchingLabelsSelector{Selector: selector},
-		client.UnsafeDisableDeepCopy); err != nil {
-		return nil, err
-	}
-	candidates := make([]*corev1.Pod, 0, len(owned.Items)+len(matching.Items))
-	seen := make(map[types.UID]bool, len(owned.Items))
-	for i := range owned.Items {
-		candidates = append(candidates, &owned.Items[i])
-		seen[owned.Items[i].UID] = true
-	}
-	for i := range matching.Items {
-		if !seen[matching.Items[i].UID] {
-			candidates = append(candidates, &matching.Items[i])
-		}
 	}
 	c := claimObjects(set, selector, candidates)
 	if len(c.adopt) > 0 {

@@ -98,6 +98,11 @@ func (r *NodeAgentSetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := indexer.IndexField(ctx, &appsv1.ControllerRevision{}, ownerIndex, indexByController); err != nil {
 		return err
 	}
+	indexers, err := indexersFrom(ctx, mgr)
+	if err != nil {
+		return err
+	}
+	r.indexers = indexers
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(controllerName).
 		For(&v1alpha1.NodeAgentSet{}, builder.WithPredicates(predicate.Or(
