@@ -129,7 +129,9 @@ func (r *NodeAgentSetReconciler) setForPod(ctx context.Context, pod *corev1.Pod)
 	}
 	ref := metav1.GetControllerOfNoCopy(pod)
 	set := &v1alpha1.NodeAgentSet{}
-	if err := r.client.Get(ctx, types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}, set); err != nil {
+	// A shallow copy of the cached set is enough: callers read its name and UID (this runs for every pod event).
+	if err := r.client.Get(ctx, types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}, set,
+		client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
 	if set.UID != uid {
@@ -214,8 +216,10 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 		}
 	}
 	if newOwned {
-		if ref := metav1.GetControllerOfNoCopy(newPod); ref != nil {
-			enqueue(q, newPod.Namespace, ref.Name)
+		// As upstream resolves a pod's controller: a pod whose set is gone (the garbage collector is removing it)
+		// queues nothing.
+		if set := h.r.setForPod(ctx, newPod); set != nil {
+			enqueue(q, set.Namespace, set.Name)
 		}
 		return
 	}
@@ -236,7 +240,9 @@ func (h *podEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q que
 	}
 	key := types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}
 	h.r.expectations.PodGone(key, pod.UID)
-	enqueue(q, key.Namespace, key.Name)
+	if h.r.setForPod(ctx, pod) != nil {
+		enqueue(q, key.Namespace, key.Name)
+	}
 }
 
 func (h *podEventHandler) Generic(context.Context, event.GenericEvent, queue) {}
