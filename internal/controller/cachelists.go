@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -13,8 +14,13 @@ import (
 )
 
 // podOwnerUIDIndex indexes the pod informer by controlling NodeAgentSet UID (UIDs are unique cluster-wide, so the
-// key needs no namespace).
-const podOwnerUIDIndex = "nodeagentset.io/owner-uid"
+// key needs no namespace); podOrphanIndex indexes pods without any controller by namespace. A set can only own its
+// pods and adopt orphans (a pod controlled by anyone else is never touched), so these two are all a pass needs to
+// look at: with many sets in a namespace, a pass no longer walks every other set's pods.
+const (
+	podOwnerUIDIndex = "nodeagentset.io/owner-uid"
+	podOrphanIndex   = "nodeagentset.io/orphans-by-namespace"
+)
 
 // cacheIndexers are the pod and node informers' own stores. A reconcile reads the set's pods and the nodes from
 // them as pointers to the cached objects, as upstream's listers do: a cache List would allocate an array of every
@@ -43,6 +49,11 @@ func indexersFrom(ctx context.Context, mgr ctrl.Manager) (cacheIndexers, error) 
 				if uid, ok := controllerUID(o); ok {
 					return []string{string(uid)}, nil
 				}
+			}
+			return nil, nil
+		}, podOrphanIndex: func(obj any) ([]string, error) {
+			if o, ok := obj.(client.Object); ok && metav1.GetControllerOfNoCopy(o) == nil {
+				return []string{o.GetNamespace()}, nil
 			}
 			return nil, nil
 		}}); err != nil {
@@ -78,15 +89,16 @@ func (r *NodeAgentSetReconciler) listNodes(ctx context.Context) ([]*corev1.Node,
 	return nodes, nil
 }
 
-// setPodCandidates returns the pods controlled by the set and, besides them, the pods in its namespace its selector
-// matches (orphans it may adopt, others' pods it must leave alone). The pods are shared with the cache: read only.
+// setPodCandidates returns the pods controlled by the set and the orphans in its namespace that its selector matches
+// (from the client: every pod the selector matches, others' pods included, which claiming then leaves alone). The
+// pods are shared with the cache: read only.
 func (r *NodeAgentSetReconciler) setPodCandidates(ctx context.Context, namespace string, uid types.UID, selector labels.Selector) ([]*corev1.Pod, error) {
 	if r.indexers.pods != nil {
 		owned, err := r.indexers.pods.ByIndex(podOwnerUIDIndex, string(uid))
 		if err != nil {
 			return nil, err
 		}
-		inNamespace, err := r.indexers.pods.ByIndex(toolscache.NamespaceIndex, namespace)
+		orphans, err := r.indexers.pods.ByIndex(podOrphanIndex, namespace)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +110,7 @@ func (r *NodeAgentSetReconciler) setPodCandidates(ctx context.Context, namespace
 				seen[p.UID] = true
 			}
 		}
-		for _, obj := range inNamespace {
+		for _, obj := range orphans {
 			if p, ok := obj.(*corev1.Pod); ok && !seen[p.UID] && selector.Matches(labels.Set(p.Labels)) {
 				out = append(out, p)
 			}
