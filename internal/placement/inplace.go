@@ -12,7 +12,7 @@ import (
 // said just before the controller patched its image.
 type InPlaceUpdateState struct {
 	// Revision is the controller-revision-hash the pod was moved to.
-	Revision   string                         `json:"revision"`
+	Revision   string                          `json:"revision"`
 	Containers map[string]ContainerBeforePatch `json:"containers"`
 }
 
