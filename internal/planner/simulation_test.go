@@ -24,6 +24,7 @@ package planner
 // bounds are exact. Randomness comes from math/rand with fixed seeds: a failure is reproducible by its seed.
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"sort"
@@ -37,6 +38,7 @@ import (
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/placement"
+	"github.com/nodeagentset/nodeagentset/internal/revision"
 )
 
 // simPod is a pod in the fake cluster with the times of its next lifecycle events.
@@ -46,6 +48,11 @@ type simPod struct {
 	bindAt, runAt, readyAt  time.Time
 	goneAt                  time.Time // set once deleted
 	bound, running, isReady bool
+	// An in-place image patch: the kubelet stops the changed container at stopAt and has it running and ready on the
+	// new image at restartedAt. The simulation's own oracle counts the pod unavailable from the patch until then.
+	inPlace             bool
+	stopAt, restartedAt time.Time
+	stopped             bool
 }
 
 type sim struct {
@@ -68,6 +75,7 @@ type sim struct {
 	// Expectations: pods the controller created or deleted that its cache has not shown yet.
 	expectCreate map[string]bool
 	expectDelete map[string]bool
+	expectUpdate map[string]string // pod name -> revision hash the cache must show
 
 	bounds bounds
 	log    []string
@@ -93,6 +101,7 @@ func newSim(t *testing.T, seed int64, nodeCount int, opts ...setOpt) *sim {
 		pods:         map[string]*simPod{},
 		expectCreate: map[string]bool{},
 		expectDelete: map[string]bool{},
+		expectUpdate: map[string]string{},
 		maxLag:       3,
 	}
 	s.set.Generation = 1
@@ -110,10 +119,10 @@ func newSim(t *testing.T, seed int64, nodeCount int, opts ...setOpt) *sim {
 func (s *sim) newRevision() {
 	n := int64(len(s.revs) + 1)
 	hash := fmt.Sprintf("rev%d", n)
-	rev := &appsv1.ControllerRevision{
-		ObjectMeta: metav1.ObjectMeta{Name: "agent-" + hash, Namespace: "ops",
-			Labels: map[string]string{v1alpha1.ControllerRevisionHashLabel: hash}},
-		Revision: n,
+	// With the template's data, as the controller stores it, so that the planner can compare revisions.
+	rev, err := revision.New(s.set, hash, n)
+	if err != nil {
+		s.t.Fatalf("revision for %s: %v", hash, err)
 	}
 	s.revs = append(s.revs, rev)
 	s.update = rev
@@ -206,6 +215,29 @@ func (s *sim) dueEvents() []func() {
 					s.logf("kubelet: %s running", name)
 				})
 			}
+		case p.inPlace && !p.stopped:
+			if !s.now.Before(p.stopAt) {
+				out = append(out, func() {
+					p.stopped = true
+					setReady(p.pod, corev1.ConditionFalse, s.now)
+					s.logf("kubelet: %s stops its changed container", name)
+				})
+			}
+		case p.inPlace:
+			if !s.now.Before(p.restartedAt) {
+				out = append(out, func() {
+					p.inPlace, p.stopped = false, false
+					c := p.pod.Spec.Containers[0]
+					restarts := int32(1)
+					if len(p.pod.Status.ContainerStatuses) > 0 {
+						restarts = p.pod.Status.ContainerStatuses[0].RestartCount + 1
+					}
+					p.pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: c.Name, Image: c.Image, ImageID: "id-" + c.Image,
+						RestartCount: restarts, Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+					setReady(p.pod, corev1.ConditionTrue, s.now)
+					s.logf("kubelet: %s restarted on %s", name, c.Image)
+				})
+			}
 		case !p.isReady:
 			if !s.now.Before(p.readyAt) {
 				out = append(out, func() {
@@ -248,6 +280,11 @@ func (s *sim) reconcile() {
 			delete(s.expectDelete, name)
 		}
 	}
+	for name, hash := range s.expectUpdate {
+		if p := inView[name]; p == nil || p.Labels[v1alpha1.ControllerRevisionHashLabel] == hash {
+			delete(s.expectUpdate, name)
+		}
+	}
 	plan := Decide(Snapshot{
 		Set:                   s.set.DeepCopy(),
 		Nodes:                 s.nodes,
@@ -256,7 +293,7 @@ func (s *sim) reconcile() {
 		UpdateRevision:        s.update,
 		Now:                   s.now,
 		Backoff:               NoBackoff{},
-		ExpectationsSatisfied: len(s.expectCreate) == 0 && len(s.expectDelete) == 0,
+		ExpectationsSatisfied: len(s.expectCreate) == 0 && len(s.expectDelete) == 0 && len(s.expectUpdate) == 0,
 	})
 	s.set.Status = plan.Status
 
@@ -270,6 +307,30 @@ func (s *sim) reconcile() {
 		p.pod.DeletionTimestamp = &ts
 		p.goneAt = s.now.Add(s.jitter(5 * time.Second))
 		s.logf("controller: delete %s on %s (%s)", d.Pod.Name, p.target, d.Reason)
+	}
+	for _, u := range plan.Updates {
+		p := s.pods[u.Pod.Name]
+		hash := revisionHash(u.Revision)
+		s.expectUpdate[u.Pod.Name] = hash
+		if p == nil || p.pod.DeletionTimestamp != nil {
+			continue
+		}
+		// What the reconciler's patch does: images, revision label, and the state annotation.
+		state, err := json.Marshal(placement.NewInPlaceUpdateState(p.pod, hash, u.Images))
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		p.pod.Labels[v1alpha1.ControllerRevisionHashLabel] = hash
+		for i := range p.pod.Spec.Containers {
+			if image, ok := u.Images[p.pod.Spec.Containers[i].Name]; ok {
+				p.pod.Spec.Containers[i].Image = image
+			}
+		}
+		metav1.SetMetaDataAnnotation(&p.pod.ObjectMeta, v1alpha1.InPlaceUpdateStateAnnotation, string(state))
+		p.inPlace, p.stopped = true, false
+		p.stopAt = s.now.Add(s.jitter(2 * time.Second))
+		p.restartedAt = p.stopAt.Add(s.jitter(3 * time.Second))
+		s.logf("controller: update %s on %s in place (%v)", u.Pod.Name, p.target, u.Images)
 	}
 	for _, c := range plan.Creates {
 		pod := placement.NewPod(s.set, c.NodeName, revisionHash(s.update))
@@ -300,7 +361,8 @@ func (s *sim) nodePods() map[string][]*simPod {
 }
 
 func (s *sim) available(p *simPod) bool {
-	return p.pod.DeletionTimestamp == nil && placement.IsPodAvailable(p.pod, s.set.Spec.MinReadySeconds, s.now)
+	// A pod patched in place is unavailable until the simulated kubelet restarted it, whatever its status says.
+	return p.pod.DeletionTimestamp == nil && !p.inPlace && placement.IsPodAvailable(p.pod, s.set.Spec.MinReadySeconds, s.now)
 }
 
 func (s *sim) isNew(p *simPod) bool {
@@ -634,6 +696,42 @@ func TestSimulationTemplateChangeMidRollout(t *testing.T) {
 				s.bounds.maxUnavailable = max(s.bounds.maxUnavailable, already)
 				s.runUntil("rollout complete", 5000, s.converged(simNodes))
 				s.expectConditions(completeLine)
+			})
+		}
+	}
+}
+
+// In-place image updates: an image-only change patches every pod (no pod is created or deleted after the initial
+// ones), never with more nodes unavailable than maxUnavailable, counting a patched pod unavailable until the
+// simulated kubelet restarted it; a later change beyond the image recreates the pods.
+func TestSimulationInPlaceImageUpdate(t *testing.T) {
+	inPlace := rollingUpdate(func(ru *v1alpha1.RollingUpdateNodeAgentSet) {
+		ru.PodUpdatePolicy = v1alpha1.InPlaceIfPossiblePodUpdatePolicy
+	})
+	for _, mu := range []int{1, 2} {
+		for _, seed := range simSeeds {
+			t.Run(fmt.Sprintf("maxUnavailable %d/seed %d", mu, seed), func(t *testing.T) {
+				s := newSim(t, seed, simNodes, maxUnavailable(fmt.Sprint(mu)), inPlace)
+				s.bounds = bounds{}
+				s.startRollout()
+				names := s.sortedPodNames()
+				s.bounds = bounds{rollout: true, maxUnavailable: mu}
+				s.runUntil("in-place rollout complete", 4000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+				if got := s.sortedPodNames(); fmt.Sprint(got) != fmt.Sprint(names) {
+					t.Fatalf("pods %v after the in-place rollout, want the same pods %v", got, names)
+				}
+
+				s.set.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "A", Value: "1"}}
+				s.changeTemplate("agent:3")
+				s.runUntil("recreating rollout complete", 4000, s.converged(simNodes))
+				for _, name := range s.sortedPodNames() {
+					for _, old := range names {
+						if name == old {
+							t.Fatalf("pod %s survived a change beyond the image", name)
+						}
+					}
+				}
 			})
 		}
 	}
