@@ -103,6 +103,18 @@ test-e2e: ## Replay the seed walkthroughs with kubectl and kubectl nas on a fres
 	hack/cluster-binaries.sh local >/dev/null
 	$(GO) test -tags e2e ./test/e2e/ -count=1 -timeout 30m -v -ginkgo.v
 
+##@ Benchmarks
+
+# make bench BENCH_ARGS='--nodes 3000 --qps 5000 --burst 10000 --repeats 3'; hack/bench/doc.go lists the flags.
+BENCH_ARGS ?=
+.PHONY: bench
+bench: manifests generate ## Upstream DaemonSet controller vs NodeAgentSet on kwok nodes: CPU, memory, wall time per phase.
+	hack/cluster-binaries.sh bench >/dev/null
+	$(GO) build -o bin/manager ./cmd
+	$(GO) build -o bin/local/ ./hack/local/certgen
+	$(GO) build -o bin/bench ./hack/bench
+	bin/bench --root . --manager bin/manager --certgen bin/local/certgen $(BENCH_ARGS)
+
 ##@ Packaging
 
 # The operator version the OLM bundle is built for (MAJOR.MINOR.PATCH), and its channels.

@@ -40,6 +40,7 @@ func init() {
 type options struct {
 	metricsAddr          string
 	probeAddr            string
+	pprofAddr            string
 	secureMetrics        bool
 	enableHTTP2          bool
 	enableLeaderElection bool
@@ -62,6 +63,8 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", "0",
 		"The address the metrics endpoint binds to. Use :8443 for HTTPS or :8080 for HTTP, or 0 to disable it.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "",
+		"The address the pprof endpoints (/debug/pprof/) bind to, e.g. 127.0.0.1:8082. Empty (the default) disables them.")
 	flag.BoolVar(&o.enableLeaderElection, "leader-elect", false,
 		"Enable leader election, so that only one replica of the manager is active at a time.")
 	// The lease timings under kube-controller-manager's names and defaults.
@@ -175,6 +178,7 @@ func main() {
 		Metrics:                 metricsServerOptions,
 		WebhookServer:           webhook.NewServer(webhookServerOptions),
 		HealthProbeBindAddress:  o.probeAddr,
+		PprofBindAddress:        o.pprofAddr,
 		LeaderElection:          o.enableLeaderElection,
 		LeaderElectionID:        "nodeagentset.nodeagentset.io",
 		LeaderElectionNamespace: o.leaderElection.namespace,

@@ -85,6 +85,10 @@ const (
 	// DaemonSet's UID) and by `kubectl nas convert` (the DaemonSet's name). `kubectl nas migrate` reuses a set of
 	// the DaemonSet's name only when it carries one of the two.
 	MigratedFromAnnotation = "apps.nodeagentset.io/migrated-from-daemonset"
+	// InPlaceUpdateStateAnnotation is put on a pod whose images the controller patched in place: for each changed
+	// container, what its status said before the patch (image, imageID, restartCount). The pod counts as
+	// unavailable until the kubelet reports every such container restarted on the new image.
+	InPlaceUpdateStateAnnotation = "apps.nodeagentset.io/in-place-update-state"
 )
 
 // Defaults, as for an apps/v1 DaemonSet.

@@ -66,7 +66,26 @@ type RollingUpdateNodeAgentSet struct {
 	// Absent means no canary phase.
 	// +optional
 	Canary *NodeAgentSetCanary `json:"canary,omitempty"`
+
+	// PodUpdatePolicy says how a pod moves to the update revision. Recreate (the default) deletes it and creates a
+	// new pod. InPlaceIfPossible patches the container images of a pod whose revision differs from the update
+	// revision only in container images (and pod labels and annotations): one write instead of two, no scheduling,
+	// and the pod keeps its name, UID, IP and volumes; the kubelet restarts the changed containers. Any other change
+	// recreates the pod. Applies without maxSurge; with maxSurge pods are always recreated.
+	// +optional
+	PodUpdatePolicy PodUpdatePolicyType `json:"podUpdatePolicy,omitempty"`
 }
+
+// PodUpdatePolicyType names how a rolling update moves a pod to the update revision.
+// +kubebuilder:validation:Enum=Recreate;InPlaceIfPossible
+type PodUpdatePolicyType string
+
+const (
+	// RecreatePodUpdatePolicy deletes the old pod and creates a new one, as a DaemonSet does.
+	RecreatePodUpdatePolicy PodUpdatePolicyType = "Recreate"
+	// InPlaceIfPossiblePodUpdatePolicy patches the images of a pod whose revision differs only in container images.
+	InPlaceIfPossiblePodUpdatePolicy PodUpdatePolicyType = "InPlaceIfPossible"
+)
 
 // CanaryPromotion says how a canary that passed lets the rollout go on.
 // +kubebuilder:validation:Enum=Auto;Manual

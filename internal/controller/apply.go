@@ -258,12 +258,32 @@ func podUpdatePatch(pod *corev1.Pod, hash, override string, images map[string]st
 		"uid":    pod.UID,
 		"labels": map[string]string{v1alpha1.ControllerRevisionHashLabel: hash},
 	}
+	annotations := map[string]any{}
 	if have, ok := pod.Annotations[v1alpha1.NodeOverrideAnnotation]; have != override || (ok && override == "") {
 		var value any = override
 		if override == "" {
 			value = nil // deletes the key
 		}
-		metadata["annotations"] = map[string]any{v1alpha1.NodeOverrideAnnotation: value}
+		annotations[v1alpha1.NodeOverrideAnnotation] = value
+	}
+	if len(spec) > 0 {
+		// What the changed containers' status says now, so availability can tell when the kubelet restarted them.
+		changed := map[string]string{}
+		for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+			for _, c := range list {
+				if image, ok := images[c.Name]; ok && image != c.Image {
+					changed[c.Name] = image
+				}
+			}
+		}
+		state, err := json.Marshal(placement.NewInPlaceUpdateState(pod, hash, changed))
+		if err != nil {
+			return nil, err
+		}
+		annotations[v1alpha1.InPlaceUpdateStateAnnotation] = string(state)
+	}
+	if len(annotations) > 0 {
+		metadata["annotations"] = annotations
 	}
 	patch := map[string]any{"metadata": metadata}
 	if len(spec) > 0 {

@@ -152,9 +152,13 @@ func TestPodUpdatePatch(t *testing.T) {
 			InitContainers: []corev1.Container{{Name: "init", Image: "busybox:1"}},
 			Containers:     []corev1.Container{{Name: "agent", Image: "agent:1"}, {Name: "sidecar", Image: "side:1"}},
 		},
+		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{
+			{Name: "agent", Image: "agent:1", ImageID: "id-1", RestartCount: 3},
+		}},
 	}
 	overridden := pod.DeepCopy()
 	overridden.Annotations = map[string]string{v1alpha1.NodeOverrideAnnotation: "large"}
+	// An image patch also records the changed containers' status before it, for availability to compare with.
 	tests := []struct {
 		name     string
 		pod      *corev1.Pod
@@ -170,10 +174,12 @@ func TestPodUpdatePatch(t *testing.T) {
 		{name: "relabel to no override removes the annotation", pod: overridden,
 			want: `{"metadata":{"annotations":{"apps.nodeagentset.io/node-override":null},"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"}}`},
 		{name: "one container image", images: map[string]string{"agent": "agent:2"},
-			want: `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"containers":[{"image":"agent:2","name":"agent"}]}}`},
+			want: `{"metadata":{"annotations":{"apps.nodeagentset.io/in-place-update-state":"{\"revision\":\"h2\",\"containers\":{\"agent\":{\"image\":\"agent:1\",\"imageID\":\"id-1\",\"restartCount\":3}}}"},` +
+				`"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"containers":[{"image":"agent:2","name":"agent"}]}}`},
 		{name: "init container image; unchanged and unknown names are left out",
 			images: map[string]string{"init": "busybox:2", "sidecar": "side:1", "gone": "x"},
-			want:   `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"initContainers":[{"image":"busybox:2","name":"init"}]}}`},
+			want: `{"metadata":{"annotations":{"apps.nodeagentset.io/in-place-update-state":"{\"revision\":\"h2\",\"containers\":{\"init\":{\"restartCount\":0}}}"},` +
+				`"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"initContainers":[{"image":"busybox:2","name":"init"}]}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -52,6 +51,8 @@ type NodeAgentSetReconciler struct {
 
 	expectations *expectations
 	backoff      *failedPodBackoff
+	// indexers are the informers' stores the reconcile reads pods and nodes from (set in SetupWithManager).
+	indexers cacheIndexers
 }
 
 // NewNodeAgentSetReconciler builds a reconciler that reads from mgr's cache and writes through mgr's client.
@@ -75,7 +76,7 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 	return &NodeAgentSetReconciler{
 		client:        mgr.GetClient(),
 		apiReader:     mgr.GetAPIReader(),
-		recorder:      mgr.GetEventRecorder(controllerName + "-controller"),
+		recorder:      newBudgetedRecorder(mgr.GetEventRecorder(controllerName+"-controller"), c),
 		clock:         c,
 		pods:          writer,
 		burstReplicas: burst,
@@ -125,8 +126,10 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, err
 	}
 
-	var nodes corev1.NodeList
-	if err := r.client.List(ctx, &nodes); err != nil {
+	// The cache's own node objects, not copies (as upstream's listers): the planner and placement only read them.
+	// Copying every node on every pass was the largest cost of a reconcile (see docs/benchmarks.md).
+	nodes, err := r.listNodes(ctx)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
 	pods, held, err := r.claimPods(ctx, set, selector)
@@ -147,7 +150,7 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	revs = withRevision(revs, update)
 
-	snap := r.snapshot(set, nodes.Items, pods, held, revs, update, satisfied)
+	snap := r.snapshot(set, nodes, pods, held, revs, update, satisfied)
 	plan := planner.Decide(snap)
 
 	created, actErr := r.apply(ctx, set, update, plan)
@@ -213,15 +216,6 @@ func (r *NodeAgentSetReconciler) forget(key types.NamespacedName) {
 	forgetMetrics(key)
 }
 
-func sortedNodes(items []corev1.Node) []*corev1.Node {
-	nodes := make([]*corev1.Node, len(items))
-	for i := range items {
-		nodes[i] = &items[i]
-	}
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-	return nodes
-}
-
 // withRevision puts rev into revs in place of the cached copy of the same name (a renumbered or just created
 // revision is newer than the cache).
 func withRevision(revs []*appsv1.ControllerRevision, rev *appsv1.ControllerRevision) []*appsv1.ControllerRevision {
@@ -236,31 +230,14 @@ func withRevision(revs []*appsv1.ControllerRevision, rev *appsv1.ControllerRevis
 
 // claimPods returns the set's pods after adopting matching orphans and releasing owned pods that stopped matching,
 // and the matching pods a DaemonSet controls (see planner.Snapshot.DaemonSetPods).
+//
+// The pods returned are shared with the cache, as upstream's listers share theirs: nothing the reconciler and the
+// planner do with them may change them. A pod that is written (adopted, released) is copied first, since the client
+// decodes the server's answer into the object it is given.
 func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.NodeAgentSet, selector labels.Selector) ([]*corev1.Pod, []*corev1.Pod, error) {
-	var owned corev1.PodList
-	if err := r.client.List(ctx, &owned, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
+	candidates, held, err := r.setPodCandidates(ctx, set.Namespace, set.UID, selector)
+	if err != nil {
 		return nil, nil, err
-	}
-	var matching corev1.PodList
-	if err := r.client.List(ctx, &matching, client.InNamespace(set.Namespace), client.MatchingLabelsSelector{Selector: selector}); err != nil {
-		return nil, nil, err
-	}
-	var held []*corev1.Pod
-	for i := range matching.Items {
-		if isDaemonSetPod(&matching.Items[i]) {
-			held = append(held, &matching.Items[i])
-		}
-	}
-	candidates := make([]*corev1.Pod, 0, len(owned.Items)+len(matching.Items))
-	seen := make(map[types.UID]bool, len(owned.Items))
-	for i := range owned.Items {
-		candidates = append(candidates, &owned.Items[i])
-		seen[owned.Items[i].UID] = true
-	}
-	for i := range matching.Items {
-		if !seen[matching.Items[i].UID] {
-			candidates = append(candidates, &matching.Items[i])
-		}
 	}
 	c := claimObjects(set, selector, candidates)
 	if len(c.adopt) > 0 {
@@ -273,7 +250,8 @@ func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.No
 		}
 	}
 	result := c.owned
-	for _, pod := range c.adopt {
+	for _, shared := range c.adopt {
+		pod := shared.DeepCopy()
 		patch, err := adoptPatch(set, pod.UID)
 		if err != nil {
 			return nil, nil, err
@@ -286,7 +264,8 @@ func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.No
 		}
 		result = append(result, pod)
 	}
-	for _, pod := range c.release {
+	for _, shared := range c.release {
+		pod := shared.DeepCopy()
 		patch, err := releasePatch(set, pod.UID)
 		if err != nil {
 			return nil, nil, err
@@ -315,8 +294,8 @@ func (r *NodeAgentSetReconciler) stillLive(ctx context.Context, set *v1alpha1.No
 // revisions it already owns (found by owner, not by selector; none is adopted or released), with Stalled=True
 // InvalidSelector. The plan's writes are not applied; the planner makes none for such a set anyway.
 func (r *NodeAgentSetReconciler) reportInvalidSelector(ctx context.Context, set *v1alpha1.NodeAgentSet, satisfied bool) error {
-	var nodes corev1.NodeList
-	if err := r.client.List(ctx, &nodes); err != nil {
+	nodes, err := r.listNodes(ctx)
+	if err != nil {
 		return err
 	}
 	var owned corev1.PodList
@@ -339,16 +318,16 @@ func (r *NodeAgentSetReconciler) reportInvalidSelector(ctx context.Context, set 
 			update = &ownedRevs.Items[i]
 		}
 	}
-	plan := planner.Decide(r.snapshot(set, nodes.Items, pods, nil, revs, update, satisfied))
+	plan := planner.Decide(r.snapshot(set, nodes, pods, nil, revs, update, satisfied))
 	return r.writeStatus(ctx, set, update, plan.Status)
 }
 
 // snapshot is the planner's input for one pass.
-func (r *NodeAgentSetReconciler) snapshot(set *v1alpha1.NodeAgentSet, nodes []corev1.Node, pods, daemonSetPods []*corev1.Pod,
+func (r *NodeAgentSetReconciler) snapshot(set *v1alpha1.NodeAgentSet, nodes []*corev1.Node, pods, daemonSetPods []*corev1.Pod,
 	revs []*appsv1.ControllerRevision, update *appsv1.ControllerRevision, satisfied bool) planner.Snapshot {
 	return planner.Snapshot{
 		Set:                   set,
-		Nodes:                 sortedNodes(nodes),
+		Nodes:                 nodes,
 		Pods:                  pods,
 		DaemonSetPods:         daemonSetPods,
 		Revisions:             revs,

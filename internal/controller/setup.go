@@ -40,9 +40,12 @@ const (
 // managedFields entry, without its field set: its time is the API server's record of the latest status write, which
 // caps a Ready transition time stamped by a kubelet whose clock runs ahead (placement.ReadySince). Every other
 // managedFields entry, and the field sets, are dropped from every cached object: the controller never reads them,
-// and at thousands of pods they are most of the memory.
+// and at thousands of pods they are most of the memory. Nodes are kept without their status (trimNode).
 func CacheOptions() cache.Options {
-	return cache.Options{DefaultTransform: trimManagedFields}
+	return cache.Options{
+		DefaultTransform: trimManagedFields,
+		ByObject:         map[client.Object]cache.ByObject{&corev1.Node{}: {Transform: trimNode}},
+	}
 }
 
 // trimManagedFields is the cache transform of CacheOptions.
@@ -68,6 +71,20 @@ func trimManagedFields(in any) (any, error) {
 		obj.SetManagedFields([]metav1.ManagedFieldsEntry{*latest})
 	}
 	return in, nil
+}
+
+// trimNode keeps what placement reads of a node (its name, labels and taints: everything node affinity and
+// taint checks look at) and drops the rest of what a kubelet reports: the status (conditions, images, volumes,
+// capacity, addresses) is most of a node's size and of no use to the controller, which, like upstream, leaves
+// readiness and resources to the scheduler.
+func trimNode(obj any) (any, error) {
+	node, ok := obj.(*corev1.Node)
+	if !ok {
+		return obj, nil
+	}
+	node.ManagedFields = nil
+	node.Status = corev1.NodeStatus{}
+	return node, nil
 }
 
 // controllerUID returns the UID of obj's controlling NodeAgentSet, if it has one.
@@ -110,6 +127,11 @@ func (r *NodeAgentSetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := indexer.IndexField(ctx, &appsv1.ControllerRevision{}, ownerIndex, indexByController); err != nil {
 		return err
 	}
+	indexers, err := indexersFrom(ctx, mgr)
+	if err != nil {
+		return err
+	}
+	r.indexers = indexers
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(controllerName).
 		For(&v1alpha1.NodeAgentSet{}, builder.WithPredicates(predicate.Or(
@@ -136,7 +158,9 @@ func (r *NodeAgentSetReconciler) setForPod(ctx context.Context, pod *corev1.Pod)
 	}
 	ref := metav1.GetControllerOfNoCopy(pod)
 	set := &v1alpha1.NodeAgentSet{}
-	if err := r.client.Get(ctx, types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}, set); err != nil {
+	// A shallow copy of the cached set is enough: callers read its name and UID (this runs for every pod event).
+	if err := r.client.Get(ctx, types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}, set,
+		client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
 	if set.UID != uid {
@@ -222,8 +246,10 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 		}
 	}
 	if newOwned {
-		if ref := metav1.GetControllerOfNoCopy(newPod); ref != nil {
-			enqueue(q, newPod.Namespace, ref.Name)
+		// As upstream resolves a pod's controller: a pod whose set is gone (the garbage collector is removing it)
+		// queues nothing.
+		if set := h.r.setForPod(ctx, newPod); set != nil {
+			enqueue(q, set.Namespace, set.Name)
 		}
 		return
 	}
@@ -251,7 +277,9 @@ func (h *podEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q que
 	}
 	key := types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}
 	h.r.expectations.PodGone(key, pod.UID)
-	enqueue(q, key.Namespace, key.Name)
+	if h.r.setForPod(ctx, pod) != nil {
+		enqueue(q, key.Namespace, key.Name)
+	}
 }
 
 func (h *podEventHandler) Generic(context.Context, event.GenericEvent, queue) {}

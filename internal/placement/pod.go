@@ -134,7 +134,8 @@ func IsPodReady(pod *corev1.Pod) bool {
 // runs ahead of the controller's must not hold a rollout back. A ready pod without a transition time is not
 // available when minReadySeconds is positive, since how long it has been ready is unknown.
 func IsPodAvailable(pod *corev1.Pod, minReadySeconds int32, now time.Time) bool {
-	if !IsPodReady(pod) {
+	if _, ready := ReadySince(pod); !ready {
+		// Not ready, or patched in place and not yet restarted on its new images.
 		return false
 	}
 	if minReadySeconds <= 0 {
@@ -147,7 +148,9 @@ func IsPodAvailable(pod *corev1.Pod, minReadySeconds int32, now time.Time) bool 
 // AvailableAt is when a ready pod becomes available: ReadySince plus minReadySeconds. ok is false when the pod is not
 // ready, when minReadySeconds is 0 (availability then does not depend on time: a ready pod is available), or when
 // the ready time is unknown. A time after now means the pod becomes available then with no other change, so a
-// reconcile must look again at that moment.
+// reconcile must look again at that moment. A pod whose images were patched in place is not ready in this sense
+// until the kubelet reports each changed container restarted on its new image (see ReadySince), so maxUnavailable
+// holds for it as for a recreated pod.
 func AvailableAt(pod *corev1.Pod, minReadySeconds int32) (at time.Time, ok bool) {
 	if minReadySeconds <= 0 {
 		return time.Time{}, false
@@ -168,7 +171,7 @@ func AvailableAt(pod *corev1.Pod, minReadySeconds int32) (at time.Time, ok bool)
 // time is taken as it is.
 func ReadySince(pod *corev1.Pod) (time.Time, bool) {
 	c := readyCondition(pod)
-	if c == nil || c.Status != corev1.ConditionTrue {
+	if c == nil || c.Status != corev1.ConditionTrue || inPlaceUpdatePending(pod) {
 		return time.Time{}, false
 	}
 	since := c.LastTransitionTime.Time

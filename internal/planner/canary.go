@@ -43,6 +43,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/internal/placement"
 )
 
 // Waiting reasons that fail a canary: the container cannot start, or keeps crashing.
@@ -405,14 +406,9 @@ func podFailureOf(pod *corev1.Pod) (string, bool) {
 }
 
 func restartCount(pod *corev1.Pod) int32 {
-	var n int32
-	for _, cs := range pod.Status.InitContainerStatuses {
-		n += cs.RestartCount
-	}
-	for _, cs := range pod.Status.ContainerStatuses {
-		n += cs.RestartCount
-	}
-	return n
+	// A pod moved to the revision by an in-place image update restarted once for the update itself; that restart is
+	// not the canary's failure.
+	return placement.RestartsSinceRevision(pod)
 }
 
 // lastTermination is when a container of the pod last stopped, the zero time if none did.

@@ -15,6 +15,7 @@ import (
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/placement"
+	"github.com/nodeagentset/nodeagentset/internal/revision"
 )
 
 // Decide plans one reconcile of a NodeAgentSet: it groups the set's pods by node, decides per node which pod to
@@ -99,6 +100,9 @@ type decision struct {
 	specs      effectiveSpecs
 	// daemonSetNodes run a live pod that matches the selector and that a DaemonSet controls.
 	daemonSetNodes map[string]bool
+
+	// templates are the revisions' decoded contents by hash, filled as the pass needs them (in-place updates).
+	templates map[string]*revision.Content
 }
 
 func newDecision(s Snapshot) *decision {

@@ -56,12 +56,20 @@ package planner
 //     containment after every step.
 //   - progress deadline: counted in status.go from status.progressDeadlineBase; it never changes a plan, only the
 //     conditions.
+//   - podUpdatePolicy InPlaceIfPossible (without surge): an old pod chosen for replacement whose revision's template
+//     differs from the update revision's only in container images (and template labels and annotations) gets its
+//     images and revision label patched instead of being deleted. It is then of the update revision and, until the
+//     kubelet reports the changed containers restarted on the new images and the pod available again, counts
+//     against maxUnavailable exactly as a deleted pod's node does (placement.AvailableAt says so). Anything else
+//     about the pod, or a revision that cannot be read, falls back to recreating it.
 
 import (
 	"fmt"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/nodeagentset/nodeagentset/internal/placement"
 )
 
 // updateCandidate is a node whose only live pod is old.
@@ -205,8 +213,13 @@ func (d *decision) unavailableUpdate() {
 		if c.unavailable {
 			how = "is not available; replacing it at once"
 		}
-		d.delete(c.old, DeleteRollingUpdate, fmt.Sprintf("pod %s/%s on node %s is of an old revision and %s",
-			c.old.Namespace, c.old.Name, c.st.name(), how))
+		msg := fmt.Sprintf("pod %s/%s on node %s is of an old revision and %s", c.old.Namespace, c.old.Name, c.st.name(), how)
+		if images, ok := d.inPlaceImages(c.st, c.old); ok {
+			d.update(PodUpdate{Pod: c.old, Revision: d.snap.UpdateRevision, Images: images, Reason: UpdateInPlace,
+				NodeOverride: placement.OverrideName(c.st.override), Message: msg + " in place: only container images differ"})
+			continue
+		}
+		d.delete(c.old, DeleteRollingUpdate, msg)
 	}
 }
 

@@ -31,6 +31,7 @@ package planner
 // doing and the bounds are exact. Randomness comes from math/rand with fixed seeds: a failure is reproducible by its seed.
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"sort"
@@ -41,8 +42,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"k8s.io/apimachinery/pkg/runtime"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/placement"
@@ -58,6 +57,11 @@ type simPod struct {
 	bound, running, isReady bool
 	// crash: the pod's revision is broken; once running it crash-loops and never becomes ready.
 	crash bool
+	// An in-place image patch: the kubelet stops the changed container at stopAt and has it running and ready on the
+	// new image at restartedAt. The simulation's own oracle counts the pod unavailable from the patch until then.
+	inPlace             bool
+	stopAt, restartedAt time.Time
+	stopped             bool
 }
 
 type sim struct {
@@ -80,7 +84,7 @@ type sim struct {
 	// Expectations: pods the controller created, deleted or relabelled that its cache has not shown yet.
 	expectCreate map[string]bool
 	expectDelete map[string]bool
-	expectUpdate map[string]string // pod name -> revision hash
+	expectUpdate map[string]string // pod name -> revision hash the cache must show
 
 	bounds bounds
 	log    []string
@@ -143,15 +147,10 @@ func newSim(t *testing.T, seed int64, nodeCount int, opts ...setOpt) *sim {
 func (s *sim) newRevision() {
 	n := int64(len(s.revs) + 1)
 	hash := fmt.Sprintf("rev%d", n)
-	data, err := revision.Patch(s.set)
+	// With the template's data, as the controller stores it, so that the planner can compare revisions.
+	rev, err := revision.New(s.set, hash, n)
 	if err != nil {
-		s.t.Fatal(err)
-	}
-	rev := &appsv1.ControllerRevision{
-		ObjectMeta: metav1.ObjectMeta{Name: "agent-" + hash, Namespace: "ops",
-			Labels: map[string]string{v1alpha1.ControllerRevisionHashLabel: hash}},
-		Data:     runtime.RawExtension{Raw: data},
-		Revision: n,
+		s.t.Fatalf("revision for %s: %v", hash, err)
 	}
 	s.revs = append(s.revs, rev)
 	s.update = rev
@@ -253,6 +252,29 @@ func (s *sim) dueEvents() []func() {
 			}
 		case p.crash:
 			// Never ready.
+		case p.inPlace && !p.stopped:
+			if !s.now.Before(p.stopAt) {
+				out = append(out, func() {
+					p.stopped = true
+					setReady(p.pod, corev1.ConditionFalse, s.now)
+					s.logf("kubelet: %s stops its changed container", name)
+				})
+			}
+		case p.inPlace:
+			if !s.now.Before(p.restartedAt) {
+				out = append(out, func() {
+					p.inPlace, p.stopped = false, false
+					c := p.pod.Spec.Containers[0]
+					restarts := int32(1)
+					if len(p.pod.Status.ContainerStatuses) > 0 {
+						restarts = p.pod.Status.ContainerStatuses[0].RestartCount + 1
+					}
+					p.pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: c.Name, Image: c.Image, ImageID: "id-" + c.Image,
+						RestartCount: restarts, Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+					setReady(p.pod, corev1.ConditionTrue, s.now)
+					s.logf("kubelet: %s restarted on %s", name, c.Image)
+				})
+			}
 		case !p.isReady:
 			if !s.now.Before(p.readyAt) {
 				out = append(out, func() {
@@ -313,9 +335,12 @@ func (s *sim) reconcile() {
 	s.set.Status = plan.Status
 
 	for _, u := range plan.Updates {
+		if len(u.Images) > 0 {
+			continue // an in-place image update, below
+		}
 		p := s.pods[u.Pod.Name]
-		if p == nil || p.pod.DeletionTimestamp != nil || len(u.Images) > 0 {
-			s.t.Fatalf("update of %s: pod gone, terminating, or an image update (%v)", u.Pod.Name, u.Images)
+		if p == nil || p.pod.DeletionTimestamp != nil {
+			s.t.Fatalf("relabel of %s: pod gone or terminating", u.Pod.Name)
 		}
 		// The API server applies the patch to a new copy; the cache history keeps the old one.
 		relabelled := p.pod.DeepCopy()
@@ -347,6 +372,35 @@ func (s *sim) reconcile() {
 		}
 		s.deleted[d.Pod.Name] = true
 		s.logf("controller: delete %s on %s (%s)", d.Pod.Name, p.target, d.Reason)
+	}
+	for _, u := range plan.Updates {
+		if len(u.Images) == 0 {
+			continue // a relabel, above
+		}
+		p := s.pods[u.Pod.Name]
+		hash := revisionHash(u.Revision)
+		s.expectUpdate[u.Pod.Name] = hash
+		if p == nil || p.pod.DeletionTimestamp != nil {
+			continue
+		}
+		// The API server applies the patch to a new copy; the cache history keeps the old one.
+		p.pod = p.pod.DeepCopy()
+		// What the reconciler's patch does: images, revision label, and the state annotation.
+		state, err := json.Marshal(placement.NewInPlaceUpdateState(p.pod, hash, u.Images))
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		p.pod.Labels[v1alpha1.ControllerRevisionHashLabel] = hash
+		for i := range p.pod.Spec.Containers {
+			if image, ok := u.Images[p.pod.Spec.Containers[i].Name]; ok {
+				p.pod.Spec.Containers[i].Image = image
+			}
+		}
+		metav1.SetMetaDataAnnotation(&p.pod.ObjectMeta, v1alpha1.InPlaceUpdateStateAnnotation, string(state))
+		p.inPlace, p.stopped = true, false
+		p.stopAt = s.now.Add(s.jitter(2 * time.Second))
+		p.restartedAt = p.stopAt.Add(s.jitter(3 * time.Second))
+		s.logf("controller: update %s on %s in place (%v)", u.Pod.Name, p.target, u.Images)
 	}
 	for _, c := range plan.Creates {
 		rev := s.update
@@ -383,7 +437,8 @@ func (s *sim) nodePods() map[string][]*simPod {
 }
 
 func (s *sim) available(p *simPod) bool {
-	return p.pod.DeletionTimestamp == nil && placement.IsPodAvailable(p.pod, s.set.Spec.MinReadySeconds, s.now)
+	// A pod patched in place is unavailable until the simulated kubelet restarted it, whatever its status says.
+	return p.pod.DeletionTimestamp == nil && !p.inPlace && placement.IsPodAvailable(p.pod, s.set.Spec.MinReadySeconds, s.now)
 }
 
 // isNew: the pod is of the update revision, made with the override its node takes now. The oracle reads the node's
@@ -889,6 +944,42 @@ func TestSimulationNodeOverrides(t *testing.T) {
 				s.logf("two small nodes relabelled to m7i.8xlarge")
 				s.runUntil("moved nodes replaced", 4000, s.converged(simNodes))
 				s.expectConditions(completeLine)
+			})
+		}
+	}
+}
+
+// In-place image updates: an image-only change patches every pod (no pod is created or deleted after the initial
+// ones), never with more nodes unavailable than maxUnavailable, counting a patched pod unavailable until the
+// simulated kubelet restarted it; a later change beyond the image recreates the pods.
+func TestSimulationInPlaceImageUpdate(t *testing.T) {
+	inPlace := rollingUpdate(func(ru *v1alpha1.RollingUpdateNodeAgentSet) {
+		ru.PodUpdatePolicy = v1alpha1.InPlaceIfPossiblePodUpdatePolicy
+	})
+	for _, mu := range []int{1, 2} {
+		for _, seed := range simSeeds {
+			t.Run(fmt.Sprintf("maxUnavailable %d/seed %d", mu, seed), func(t *testing.T) {
+				s := newSim(t, seed, simNodes, maxUnavailable(fmt.Sprint(mu)), inPlace)
+				s.bounds = bounds{}
+				s.startRollout()
+				names := s.sortedPodNames()
+				s.bounds = bounds{rollout: true, maxUnavailable: mu}
+				s.runUntil("in-place rollout complete", 4000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+				if got := s.sortedPodNames(); fmt.Sprint(got) != fmt.Sprint(names) {
+					t.Fatalf("pods %v after the in-place rollout, want the same pods %v", got, names)
+				}
+
+				s.set.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "A", Value: "1"}}
+				s.changeTemplate("agent:3")
+				s.runUntil("recreating rollout complete", 4000, s.converged(simNodes))
+				for _, name := range s.sortedPodNames() {
+					for _, old := range names {
+						if name == old {
+							t.Fatalf("pod %s survived a change beyond the image", name)
+						}
+					}
+				}
 			})
 		}
 	}
