@@ -228,6 +228,17 @@ func (d *commandDeps) runMigrate(ctx context.Context, arg string, o migrateOptio
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting daemonset %q with propagationPolicy Orphan: %w", name, err)
 	}
+	// The garbage collector orphans the pods, then removes the DaemonSet; only then is the DaemonSet controller
+	// certainly done with them.
+	if err := s.waitFor(ctx, o.timeout, "daemonset "+name+" to be deleted", func() (bool, error) {
+		err := s.client.Get(ctx, key, &appsv1.DaemonSet{})
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	}); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "daemonset.apps/%s deleted (propagationPolicy Orphan: its %d pods keep running)\n", name, len(owned))
 
 	// Step 3.
@@ -269,7 +280,8 @@ func (s *session) finishMigration(ctx context.Context, out io.Writer, set *v1alp
 			switch {
 			case ref != nil && ref.UID == set.UID:
 				adopted = append(adopted, p.Name)
-			case ref == nil && p.DeletionTimestamp == nil:
+			case p.DeletionTimestamp == nil && (ref == nil || wanted):
+				// Orphaned and not adopted yet, or one of the DaemonSet's pods not orphaned yet.
 				pending = append(pending, p.Name)
 			}
 		}
