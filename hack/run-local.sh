@@ -416,8 +416,9 @@ READY=true
   echo
   if ((REPLICAS > 1)); then
     echo "$REPLICAS manager replicas run with leader election (logs $LOG_DIR/manager*.log). To try a failover:"
+    echo "  leader=\$(basename \$(grep -l 'Successfully acquired lease' $LOG_DIR/manager*.log) .log)   # the replica holding the lease"
+    echo "  kill -TERM \$(cut -d' ' -f1 $PID_DIR/\$leader.pid)   # or -KILL; another replica takes over (docs/ha.md)"
     echo "  kubectl get lease nodeagentset.nodeagentset.io --namespace kube-system -o jsonpath='{.spec.holderIdentity}'"
-    echo "  kill -TERM \$(cut -d' ' -f1 $PID_DIR/manager.pid)   # or -KILL; see docs/ha.md"
     echo
   fi
   if [[ $DETACH == true ]]; then
