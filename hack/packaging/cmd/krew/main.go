@@ -56,6 +56,9 @@ func run(root, version, out, manifest, uriBase, platforms string) error {
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(filepath.Dir(fromRoot(root, manifest)), 0o755); err != nil {
+		return err
+	}
 	if err := os.WriteFile(fromRoot(root, manifest), data, 0o644); err != nil {
 		return err
 	}
