@@ -4,8 +4,10 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -38,9 +40,11 @@ func init() {
 type options struct {
 	metricsAddr          string
 	probeAddr            string
+	pprofAddr            string
 	secureMetrics        bool
 	enableHTTP2          bool
 	enableLeaderElection bool
+	leaderElection       leaderElectionFlags
 	webhookCertPath      string
 	webhookCertName      string
 	webhookCertKey       string
@@ -59,8 +63,20 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", "0",
 		"The address the metrics endpoint binds to. Use :8443 for HTTPS or :8080 for HTTP, or 0 to disable it.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "",
+		"The address the pprof endpoints (/debug/pprof/) bind to, e.g. 127.0.0.1:8082. Empty (the default) disables them.")
 	flag.BoolVar(&o.enableLeaderElection, "leader-elect", false,
 		"Enable leader election, so that only one replica of the manager is active at a time.")
+	// The lease timings under kube-controller-manager's names and defaults.
+	flag.DurationVar(&o.leaderElection.leaseDuration, "leader-elect-lease-duration", 15*time.Second,
+		"How long non-leader replicas wait after the last renewal before taking the lease over (a Go duration, e.g. 15s).")
+	flag.DurationVar(&o.leaderElection.renewDeadline, "leader-elect-renew-deadline", 10*time.Second,
+		"How long the leader keeps retrying to renew the lease before it gives up leading; less than the lease duration.")
+	flag.DurationVar(&o.leaderElection.retryPeriod, "leader-elect-retry-period", 2*time.Second,
+		"How long replicas wait between attempts to acquire or renew the lease.")
+	flag.StringVar(&o.leaderElection.namespace, "leader-election-namespace", "",
+		"The namespace of the leader election Lease. Empty: the namespace the manager runs in (required when it runs "+
+			"outside a cluster).")
 	flag.BoolVar(&o.secureMetrics, "metrics-secure", true,
 		"Serve metrics over HTTPS behind authentication and authorization. Use --metrics-secure=false for HTTP.")
 	flag.StringVar(&o.webhookCertPath, "webhook-cert-path", "", "The directory that contains the webhook certificate.")
@@ -83,9 +99,34 @@ func parseFlags() (options, zap.Options) {
 	return o, zapOpts
 }
 
+// leaderElectionFlags are the lease settings.
+type leaderElectionFlags struct {
+	leaseDuration, renewDeadline, retryPeriod time.Duration
+	namespace                                 string
+}
+
+// validate rejects timings client-go's leader election would refuse or that cannot work: a leader must renew
+// before others may take over.
+func (f leaderElectionFlags) validate() error {
+	switch {
+	case f.leaseDuration <= 0 || f.renewDeadline <= 0 || f.retryPeriod <= 0:
+		return fmt.Errorf("--leader-elect-lease-duration %s, --leader-elect-renew-deadline %s and --leader-elect-retry-period %s must all be positive",
+			f.leaseDuration, f.renewDeadline, f.retryPeriod)
+	case f.renewDeadline >= f.leaseDuration:
+		return fmt.Errorf("--leader-elect-renew-deadline %s must be less than --leader-elect-lease-duration %s", f.renewDeadline, f.leaseDuration)
+	case float64(f.renewDeadline) <= 1.2*float64(f.retryPeriod):
+		return fmt.Errorf("--leader-elect-renew-deadline %s must be more than 1.2 times --leader-elect-retry-period %s", f.renewDeadline, f.retryPeriod)
+	}
+	return nil
+}
+
 func main() {
 	o, zapOpts := parseFlags()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	if err := o.leaderElection.validate(); err != nil {
+		setupLog.Error(err, "invalid leader election flags")
+		os.Exit(1)
+	}
 
 	var tlsOpts []func(*tls.Config)
 	if !o.enableHTTP2 {
@@ -133,13 +174,22 @@ func main() {
 	restConfig.Burst = o.kubeAPIBurst
 
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsServerOptions,
-		WebhookServer:          webhook.NewServer(webhookServerOptions),
-		HealthProbeBindAddress: o.probeAddr,
-		LeaderElection:         o.enableLeaderElection,
-		LeaderElectionID:       "nodeagentset.nodeagentset.io",
-		Cache:                  controller.CacheOptions(),
+		Scheme:                  scheme,
+		Metrics:                 metricsServerOptions,
+		WebhookServer:           webhook.NewServer(webhookServerOptions),
+		HealthProbeBindAddress:  o.probeAddr,
+		PprofBindAddress:        o.pprofAddr,
+		LeaderElection:          o.enableLeaderElection,
+		LeaderElectionID:        "nodeagentset.nodeagentset.io",
+		LeaderElectionNamespace: o.leaderElection.namespace,
+		LeaseDuration:           &o.leaderElection.leaseDuration,
+		RenewDeadline:           &o.leaderElection.renewDeadline,
+		RetryPeriod:             &o.leaderElection.retryPeriod,
+		// On SIGTERM the lease is released as the manager stops, so the next replica takes over within a retry
+		// period instead of waiting out the lease. Safe because mgr.Start returns only after the reconcilers have
+		// stopped, and the process exits right after.
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         controller.CacheOptions(),
 	})
 	if err != nil {
 		setupLog.Error(err, "creating manager")

@@ -8,7 +8,8 @@
 #   - kwok (simulated nodes) from sigs.k8s.io/kwok.
 # Results are cached by version under bin/cluster/<component>-<version>/, so a second run returns at once.
 #
-# Usage: hack/cluster-binaries.sh [all|envtest|local]   (envtest: etcd + apiserver + scheduler + controller-manager)
+# Usage: hack/cluster-binaries.sh [all|envtest|local|bench]
+#   envtest: etcd + apiserver + scheduler + controller-manager; bench: those and kwok; local and all: also kubectl
 # Prints nothing on a cache hit but the directory of each component, one "name=dir" line per component.
 set -euo pipefail
 
@@ -59,7 +60,7 @@ MOD
 
 k8s_commands() {
   case $WHAT in
-    envtest) echo "kube-apiserver kube-scheduler kube-controller-manager" ;;
+    envtest|bench) echo "kube-apiserver kube-scheduler kube-controller-manager" ;;
     *) echo "kube-apiserver kube-scheduler kube-controller-manager kubectl" ;;
   esac
 }
@@ -123,6 +124,6 @@ build_kwok() {
 mkdir -p "$BIN_DIR"
 case $WHAT in
   envtest) build_etcd; build_kubernetes ;;
-  local|all) build_etcd; build_kubernetes; build_kwok ;;
-  *) echo "usage: $0 [envtest|local|all]" >&2; exit 2 ;;
+  local|all|bench) build_etcd; build_kubernetes; build_kwok ;;
+  *) echo "usage: $0 [envtest|local|all|bench]" >&2; exit 2 ;;
 esac

@@ -11,7 +11,8 @@
 #   --no-samples   do not apply config/samples (env LOCAL_SAMPLES=false)
 # Environment: LOCAL_CLUSTER_DIR (state, default .local-cluster), LOCAL_PORT_BASE (default 17000; ports are base+81,
 # +257, +259, +379, +380, +443, +943), LOCAL_DETACH=true, LOCAL_MANAGER_AS_ADMIN=true (run the manager as cluster
-# admin instead of under its generated RBAC role).
+# admin instead of under its generated RBAC role), REPLICAS=N (N manager replicas with leader election, the Lease in
+# kube-system; replica i serves health probes on base+81+i and webhooks on base+943+i; see docs/ha.md).
 #
 # In the foreground, Ctrl-C stops every process this script started and removes the state directory.
 set -euo pipefail
@@ -26,7 +27,7 @@ WITH_SAMPLES=${LOCAL_SAMPLES:-true}
 WEBHOOKS=${ENABLE_WEBHOOKS:-true}
 MANAGER_AS_ADMIN=${LOCAL_MANAGER_AS_ADMIN:-false}
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -44,6 +45,8 @@ done
 [[ $NODES =~ ^[0-9]+$ && $NODES -ge 2 ]] ||
   die "--nodes (LOCAL_NODES) must be a number of at least 2 (one control-plane node and one worker), got '$NODES'"
 [[ $WITH_MANAGER == true ]] || WITH_SAMPLES=false
+[[ $REPLICAS =~ ^[0-9]+$ && $REPLICAS -ge 1 && $REPLICAS -le 9 ]] ||
+  die "REPLICAS must be a number of manager replicas from 1 to 9, got '$REPLICAS'"
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Preflight: one cluster per state directory, and every port free.
@@ -115,9 +118,15 @@ if [[ $WITH_MANAGER == true && $WEBHOOKS != false ]]; then
   else
     MANAGER_WEBHOOK_PORT=9443
   fi
-  check_port "the manager's webhook server" "$MANAGER_WEBHOOK_PORT"
+  for ((r = 0; r < REPLICAS; r++)); do
+    check_port "the webhook server of manager replica $r" "$((MANAGER_WEBHOOK_PORT + r))"
+  done
 fi
-[[ $WITH_MANAGER != true ]] || check_port "the manager's health probes" "$MANAGER_HEALTH_PORT"
+if [[ $WITH_MANAGER == true ]]; then
+  for ((r = 0; r < REPLICAS; r++)); do
+    check_port "the health probes of manager replica $r" "$((MANAGER_HEALTH_PORT + r))"
+  done
+fi
 
 # ---------------------------------------------------------------------------------------------------------------------
 # From here on, every exit path stops what was started.
@@ -309,18 +318,36 @@ if [[ $WITH_MANAGER == true ]]; then
     kc apply -f "$ROOT/config/rbac/role.yaml" >/dev/null
     kc create clusterrolebinding nodeagentset-local-manager --clusterrole=manager-role --user=nodeagentset-manager \
       >/dev/null
+    if ((REPLICAS > 1)); then
+      # The leader election Role of config/rbac, in the namespace that holds the Lease.
+      sed 's/^  namespace: system$/  namespace: kube-system/' "$ROOT/config/rbac/leader_election_role.yaml" | kc apply -f - >/dev/null
+      kc create rolebinding nodeagentset-local-leader-election --namespace=kube-system --role=leader-election-role \
+        --user=nodeagentset-manager >/dev/null
+    fi
   else
     MANAGER_KUBECONFIG=$ADMIN_KUBECONFIG
   fi
 
-  manager_args=(--leader-elect=false --metrics-bind-address=0
-    --health-probe-bind-address="127.0.0.1:$MANAGER_HEALTH_PORT" --zap-encoder=console)
-  if [[ $WEBHOOKS != false ]]; then
-    manager_args+=(--webhook-cert-path="$PKI_DIR/webhook" "${MANAGER_WEBHOOK_ARGS[@]}")
+  leader_args=(--leader-elect=false)
+  if ((REPLICAS > 1)); then
+    # Outside a cluster the manager has no namespace of its own: the Lease goes to kube-system.
+    leader_args=(--leader-elect=true --leader-election-namespace=kube-system)
   fi
-  say "starting the NodeAgentSet manager (webhooks: $([[ $WEBHOOKS != false ]] && echo "on, port $MANAGER_WEBHOOK_PORT" || echo off))"
-  KUBECONFIG=$MANAGER_KUBECONFIG ENABLE_WEBHOOKS=$WEBHOOKS start manager "$LOCAL_BIN/manager" "${manager_args[@]}"
-  wait_for manager 60 "the manager to be ready" http_ok "$MANAGER_HEALTH_PORT" /readyz
+  for ((r = 0; r < REPLICAS; r++)); do
+    manager_args=("${leader_args[@]}" --metrics-bind-address=0
+      --health-probe-bind-address="127.0.0.1:$((MANAGER_HEALTH_PORT + r))" --zap-encoder=console)
+    if [[ $WEBHOOKS != false ]]; then
+      webhook_args=("${MANAGER_WEBHOOK_ARGS[@]}")
+      ((${#webhook_args[@]} == 0)) || webhook_args=("--webhook-port=$((MANAGER_WEBHOOK_PORT + r))")
+      manager_args+=(--webhook-cert-path="$PKI_DIR/webhook" "${webhook_args[@]}")
+    fi
+    name=$(manager_name "$r")
+    say "starting NodeAgentSet manager replica $r of $REPLICAS as $name (webhooks: $([[ $WEBHOOKS != false ]] && echo "on, port $((MANAGER_WEBHOOK_PORT + r))" || echo off))"
+    KUBECONFIG=$MANAGER_KUBECONFIG ENABLE_WEBHOOKS=$WEBHOOKS start "$name" "$LOCAL_BIN/manager" "${manager_args[@]}"
+  done
+  for ((r = 0; r < REPLICAS; r++)); do
+    wait_for "$(manager_name "$r")" 60 "manager replica $r to be ready" http_ok "$((MANAGER_HEALTH_PORT + r))" /readyz
+  done
 
   if [[ $WEBHOOKS != false ]]; then
     wait_for manager 30 "the manager's webhook server" port_in_use "$MANAGER_WEBHOOK_PORT"
@@ -387,6 +414,13 @@ READY=true
     fi
   fi
   echo
+  if ((REPLICAS > 1)); then
+    echo "$REPLICAS manager replicas run with leader election (logs $LOG_DIR/manager*.log). To try a failover:"
+    echo "  leader=\$(basename \$(grep -l 'Successfully acquired lease' $LOG_DIR/manager*.log) .log)   # the replica holding the lease"
+    echo "  kill -TERM \$(cut -d' ' -f1 $PID_DIR/\$leader.pid)   # or -KILL; another replica takes over (docs/ha.md)"
+    echo "  kubectl get lease nodeagentset.nodeagentset.io --namespace kube-system -o jsonpath='{.spec.holderIdentity}'"
+    echo
+  fi
   if [[ $DETACH == true ]]; then
     echo "It runs in the background. Stop it and remove its state with: make stop-local"
   else
@@ -398,10 +432,25 @@ if [[ $DETACH == true ]]; then
   exit 0
 fi
 
-# Foreground: stay until Ctrl-C, and stop everything if a component dies.
+# Foreground: stay until Ctrl-C, and stop everything if a component dies. With several manager replicas one may go
+# (that is the failover being tried); the cluster stops only once none is left.
+reported_gone=" "
 while true; do
+  managers_left=0
   while read -r name; do
-    recorded_pid "$name" >/dev/null || fail_with_log "$name" "$name exited unexpectedly"
+    if recorded_pid "$name" >/dev/null; then
+      [[ $name != manager* ]] || managers_left=$((managers_left + 1))
+      continue
+    fi
+    if [[ $name == manager* ]] && ((REPLICAS > 1)); then
+      [[ $reported_gone == *" $name "* ]] || say "$name exited; the other replicas carry on ($LOG_DIR/$name.log)"
+      reported_gone+="$name "
+      continue
+    fi
+    fail_with_log "$name" "$name exited unexpectedly"
   done < "$PID_DIR/order"
+  if [[ $WITH_MANAGER == true ]] && ((REPLICAS > 1 && managers_left == 0)); then
+    fail_with_log manager "every manager replica has exited"
+  fi
   sleep 2
 done

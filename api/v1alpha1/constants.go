@@ -77,9 +77,31 @@ const (
 	// ClusterAutoscalerDaemonSetPodAnnotation is on every pod, so cluster-autoscaler treats the pods as DaemonSet
 	// pods (they do not block a scale-down and are counted in node templates).
 	ClusterAutoscalerDaemonSetPodAnnotation = "cluster-autoscaler.kubernetes.io/daemonset-pod"
+	// NodeOverrideAnnotation is on every pod that a spec.nodeOverrides entry applies to: the entry's name. With the
+	// revision hash it says exactly which spec the pod runs, so a node whose labels now pick another override is
+	// seen without comparing pod specs.
+	NodeOverrideAnnotation = "apps.nodeagentset.io/node-override"
+	// MigratedFromAnnotation is set by `kubectl nas migrate` on the NodeAgentSet it builds from a DaemonSet (the
+	// DaemonSet's UID) and by `kubectl nas convert` (the DaemonSet's name). `kubectl nas migrate` reuses a set of
+	// the DaemonSet's name only when it carries one of the two.
+	MigratedFromAnnotation = "apps.nodeagentset.io/migrated-from-daemonset"
+	// InPlaceUpdateStateAnnotation is put on a pod whose images the controller patched in place: for each changed
+	// container, what its status said before the patch (image, imageID, restartCount). The pod counts as
+	// unavailable until the kubelet reports every such container restarted on the new image.
+	InPlaceUpdateStateAnnotation = "apps.nodeagentset.io/in-place-update-state"
 )
 
 // Defaults, as for an apps/v1 DaemonSet.
 const (
 	DefaultRevisionHistoryLimit int32 = 10
 )
+
+// DefaultProgressDeadline is the progress deadline of a set that does not set one: 600 seconds, like a Deployment's,
+// or minReadySeconds plus 600 when minReadySeconds is 600 or more, so that the default is always valid (greater than
+// minReadySeconds) and leaves a pod time to become available.
+func DefaultProgressDeadline(minReadySeconds int32) int32 {
+	if minReadySeconds >= DefaultProgressDeadlineSeconds {
+		return minReadySeconds + DefaultProgressDeadlineSeconds
+	}
+	return DefaultProgressDeadlineSeconds
+}

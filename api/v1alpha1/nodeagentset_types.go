@@ -61,9 +61,104 @@ type RollingUpdateNodeAgentSet struct {
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="must be greater than or equal to 0"
 	Partition *intstr.IntOrString `json:"partition,omitempty"`
+
+	// Canary, when set, updates a few canary nodes first and validates them before any other node is touched.
+	// Absent means no canary phase.
+	// +optional
+	Canary *NodeAgentSetCanary `json:"canary,omitempty"`
+
+	// PodUpdatePolicy says how a pod moves to the update revision. Recreate (the default) deletes it and creates a
+	// new pod. InPlaceIfPossible patches the container images of a pod whose revision differs from the update
+	// revision only in container images (and pod labels and annotations): one write instead of two, no scheduling,
+	// and the pod keeps its name, UID, IP and volumes; the kubelet restarts the changed containers. Any other change
+	// recreates the pod. Applies without maxSurge; with maxSurge pods are always recreated.
+	// +optional
+	PodUpdatePolicy PodUpdatePolicyType `json:"podUpdatePolicy,omitempty"`
 }
 
-// NodeAgentSetSpec is the desired state of a NodeAgentSet, field for field an apps/v1 DaemonSetSpec.
+// PodUpdatePolicyType names how a rolling update moves a pod to the update revision.
+// +kubebuilder:validation:Enum=Recreate;InPlaceIfPossible
+type PodUpdatePolicyType string
+
+const (
+	// RecreatePodUpdatePolicy deletes the old pod and creates a new one, as a DaemonSet does.
+	RecreatePodUpdatePolicy PodUpdatePolicyType = "Recreate"
+	// InPlaceIfPossiblePodUpdatePolicy patches the images of a pod whose revision differs only in container images.
+	InPlaceIfPossiblePodUpdatePolicy PodUpdatePolicyType = "InPlaceIfPossible"
+)
+
+// CanaryPromotion says how a canary that passed lets the rollout go on.
+// +kubebuilder:validation:Enum=Auto;Manual
+type CanaryPromotion string
+
+const (
+	// CanaryPromotionAuto goes on as soon as the canary passed.
+	CanaryPromotionAuto CanaryPromotion = "Auto"
+	// CanaryPromotionManual waits until the set carries the promote-revision annotation naming the update revision.
+	CanaryPromotionManual CanaryPromotion = "Manual"
+)
+
+// CanaryFailurePolicy says what happens to the canary nodes when the canary fails.
+// +kubebuilder:validation:Enum=Pause;Abort
+type CanaryFailurePolicy string
+
+const (
+	// CanaryFailurePause holds the rollout where it is; the canary nodes keep the update revision.
+	CanaryFailurePause CanaryFailurePolicy = "Pause"
+	// CanaryFailureAbort also puts the canary nodes back on the revision the other nodes run, within the budgets.
+	CanaryFailureAbort CanaryFailurePolicy = "Abort"
+)
+
+// Canary defaults, applied by the mutating webhook and assumed by the controller when a field is unset.
+const (
+	DefaultCanaryMaxRestarts       int32 = 2
+	DefaultProgressDeadlineSeconds int32 = 600
+	DefaultCanaryPromotion               = CanaryPromotionAuto
+	DefaultCanaryFailurePolicy           = CanaryFailurePause
+)
+
+// NodeAgentSetCanary is the canary phase of a rolling update: whenever the update revision changes, the canary
+// nodes are updated first (within maxUnavailable/maxSurge), and the rest of the nodes wait until every canary pod
+// has been available for duration without a container restart.
+type NodeAgentSetCanary struct {
+	// NodeSelector picks the canary nodes by node labels; unset means any eligible node.
+	// +optional
+	NodeSelector *metav1.LabelSelector `json:"nodeSelector,omitempty"`
+
+	// Replicas is how many eligible nodes form the canary, taken in node-name order: a number or a percent of
+	// desiredNumberScheduled (rounded up). Defaults to 1 without nodeSelector, and to every matching node with one.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="must be greater than or equal to 0"
+	Replicas *intstr.IntOrString `json:"replicas,omitempty"`
+
+	// Duration is how long every canary pod must stay available without a container restart before the canary
+	// passes. Defaults to 0.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="must be greater than or equal to 0"
+	Duration *metav1.Duration `json:"duration,omitempty"`
+
+	// Promotion is Auto (the default: go on once the canary passed) or Manual (wait for the annotation
+	// apps.nodeagentset.io/promote-revision naming status.updateRevision).
+	// +optional
+	Promotion CanaryPromotion `json:"promotion,omitempty"`
+
+	// MaxRestarts is how many container restarts of one canary pod fail the canary (0 and 1 both mean the first
+	// restart). Defaults to 2.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	MaxRestarts *int32 `json:"maxRestarts,omitempty"`
+
+	// OnFailure is Pause (the default: hold the rollout) or Abort (also put the canary nodes back on the revision
+	// the other nodes run).
+	// +optional
+	OnFailure CanaryFailurePolicy `json:"onFailure,omitempty"`
+}
+
+// NodeAgentSetSpec is the desired state of a NodeAgentSet, field for field an apps/v1 DaemonSetSpec, plus
+// progressDeadlineSeconds.
+// +kubebuilder:validation:XValidation:rule="!has(self.progressDeadlineSeconds) || self.progressDeadlineSeconds > (has(self.minReadySeconds) ? self.minReadySeconds : 0)",message="must be greater than minReadySeconds",fieldPath=".progressDeadlineSeconds"
+// +kubebuilder:validation:XValidation:rule="!has(self.updateStrategy) || !has(self.updateStrategy.type) || self.updateStrategy.type != 'OnDelete' || !has(self.updateStrategy.rollingUpdate) || !has(self.updateStrategy.rollingUpdate.canary)",message="may not be set when updateStrategy.type is OnDelete",fieldPath=".updateStrategy.rollingUpdate.canary",reason=FieldValueForbidden
 type NodeAgentSetSpec struct {
 	// Selector is a label query over the pods the set manages. It must match the pod template's labels and cannot
 	// change after creation.
@@ -87,6 +182,99 @@ type NodeAgentSetSpec struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
+
+	// ProgressDeadlineSeconds is how long a rollout may go without progress (no node gaining an available pod of
+	// the update revision) before it is reported as failed: Progressing False and Stalled True with reason
+	// ProgressDeadlineExceeded. Time paused, held by the partition or waiting for a manual canary promotion does not
+	// count. Defaults to 600; must be greater than minReadySeconds.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+
+	// NodeOverrides change container resources and environment on the nodes a selector picks, for node classes that
+	// need other settings than the template's. The first entry whose nodeSelector matches a node applies there;
+	// nodes no entry matches run the template as it is. The overrides are part of the revision: changing them rolls
+	// out under the update strategy, and only the nodes whose pod changes get a new one.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=64
+	NodeOverrides []NodeOverride `json:"nodeOverrides,omitempty"`
+}
+
+// CanaryPhase is where the canary of the update revision stands.
+type CanaryPhase string
+
+const (
+	// CanaryPhaseRunning: the canary nodes are being updated and validated.
+	CanaryPhaseRunning CanaryPhase = "Running"
+	// CanaryPhaseWaitingForPromotion: the canary passed and waits for a manual promotion.
+	CanaryPhaseWaitingForPromotion CanaryPhase = "WaitingForPromotion"
+	// CanaryPhasePassed: the canary passed (and was promoted); the rest of the rollout goes on.
+	CanaryPhasePassed CanaryPhase = "Passed"
+	// CanaryPhaseFailed: a canary pod restarted too often or showed a failure reason.
+	CanaryPhaseFailed CanaryPhase = "Failed"
+)
+
+// NodeAgentSetCanaryStatus is the canary of the update revision as the controller last judged it. The phase is
+// kept across passes (and controller restarts): Passed and Failed hold until the update revision changes.
+type NodeAgentSetCanaryStatus struct {
+	// Revision is the ControllerRevision the canary validates.
+	Revision string `json:"revision"`
+	// Nodes is how many nodes form the canary.
+	Nodes int32 `json:"nodes"`
+	// Phase is Running, WaitingForPromotion, Passed or Failed.
+	Phase CanaryPhase `json:"phase"`
+	// StartedAt is when the canary of this revision started.
+	StartedAt metav1.Time `json:"startedAt"`
+	// Message says why the canary is in its phase (for Failed, the failure reason).
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// NodeOverride is what changes in the pod on the nodes one selector picks.
+type NodeOverride struct {
+	// Name identifies the override (a DNS label, unique in the set). The pods it applies to carry it in the
+	// apps.nodeagentset.io/node-override annotation, and status.nodeOverrides counts its nodes by it.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// NodeSelector is a label query over nodes. An empty selector matches every node.
+	NodeSelector metav1.LabelSelector `json:"nodeSelector"`
+
+	// Containers are the changes per container of the template, by container name (regular or init container).
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	Containers []ContainerOverride `json:"containers"`
+}
+
+// ContainerOverride changes one container of the template. Only resources and env can be overridden.
+type ContainerOverride struct {
+	// Name is the name of a container (or init container) in the pod template.
+	Name string `json:"name"`
+
+	// Resources replace the container's resources when set: requests and limits are each merged by resource name
+	// into the template's (a resource named here wins, the others stay).
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// Env is merged into the container's environment by name: a variable of the same name is replaced in place,
+	// a new one is appended.
+	// +optional
+	Env []corev1.EnvVar `json:"env,omitempty"`
+}
+
+// NodeOverrideStatus says how many nodes an override covers.
+type NodeOverrideStatus struct {
+	// Name of the override in spec.nodeOverrides.
+	Name string `json:"name"`
+	// Nodes is the number of eligible nodes the override applies to (the first matching entry wins).
+	Nodes int32 `json:"nodes"`
+	// UpdatedNodes is how many of them run a pod of the update revision with this override.
+	UpdatedNodes int32 `json:"updatedNodes"`
 }
 
 // NodeAgentSetStatus is the observed state of a NodeAgentSet: the apps/v1 DaemonSetStatus fields plus the current
@@ -137,6 +325,21 @@ type NodeAgentSetStatus struct {
 	// UpdateRevision is the name of the ControllerRevision of the current pod template.
 	// +optional
 	UpdateRevision string `json:"updateRevision,omitempty"`
+
+	// Canary is the canary of the update revision, while the rolling update has one.
+	// +optional
+	Canary *NodeAgentSetCanaryStatus `json:"canary,omitempty"`
+
+	// ProgressDeadlineBase is when the progress deadline of the current rollout started counting: the latest of the
+	// rollout starting or resuming and a node last gaining an available pod of the update revision. Unset while no
+	// rollout counts towards the deadline (complete, paused, held by the partition, waiting for a promotion).
+	// +optional
+	ProgressDeadlineBase *metav1.Time `json:"progressDeadlineBase,omitempty"`
+	// NodeOverrides lists, for each entry of spec.nodeOverrides in order, how many eligible nodes it covers.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	NodeOverrides []NodeOverrideStatus `json:"nodeOverrides,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -22,6 +22,12 @@ SCHEDULER_PORT=$((LOCAL_PORT_BASE + 259))
 MANAGER_HEALTH_PORT=$((LOCAL_PORT_BASE + 81))
 MANAGER_WEBHOOK_PORT=$((LOCAL_PORT_BASE + 943))
 
+# Manager replicas (REPLICAS=2 runs two with leader election, to try a failover). Replica i (from 0) serves its
+# health probes on MANAGER_HEALTH_PORT+i and its webhooks on MANAGER_WEBHOOK_PORT+i, and is recorded as "manager"
+# (replica 0) or "manager-i".
+REPLICAS=${REPLICAS:-1}
+manager_name() { if (($1 == 0)); then echo manager; else echo "manager-$1"; fi; }
+
 # STATE_MARKER marks a directory this script created, so that nothing else is ever removed by mistake.
 STATE_MARKER=$LOCAL_CLUSTER_DIR/.nodeagentset-local-cluster
 

@@ -2,6 +2,7 @@ package admission
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/nodeagentset/nodeagentset/api/v1alpha1"
@@ -15,6 +16,9 @@ import (
 //     as a DaemonSet does); a non-zero maxSurge alone gives maxUnavailable 0, because the two cannot both be
 //     non-zero (upstream defaults maxUnavailable to 1 here and then rejects its own result); maxUnavailable alone
 //     gives maxSurge 0.
+//   - For a canary: replicas 1 without a nodeSelector and 100% (every matching node) with one, duration 0,
+//     promotion Auto, maxRestarts 2, onFailure Pause.
+//   - spec.progressDeadlineSeconds: 600 (minReadySeconds + 600 when minReadySeconds is 600 or more).
 //   - spec.revisionHistoryLimit: 10.
 //   - spec.template.spec.restartPolicy: Always, the only policy a node agent can have.
 func Default(set *v1alpha1.NodeAgentSet) {
@@ -28,6 +32,13 @@ func Default(set *v1alpha1.NodeAgentSet) {
 			strategy.RollingUpdate = &v1alpha1.RollingUpdateNodeAgentSet{}
 		}
 		defaultRollingUpdate(strategy.RollingUpdate)
+		if canary := strategy.RollingUpdate.Canary; canary != nil {
+			defaultCanary(canary)
+		}
+	}
+	if spec.ProgressDeadlineSeconds == nil {
+		deadline := v1alpha1.DefaultProgressDeadline(spec.MinReadySeconds)
+		spec.ProgressDeadlineSeconds = &deadline
 	}
 	if spec.RevisionHistoryLimit == nil {
 		limit := v1alpha1.DefaultRevisionHistoryLimit
@@ -53,5 +64,29 @@ func defaultRollingUpdate(ru *v1alpha1.RollingUpdateNodeAgentSet) {
 	if ru.MaxSurge == nil {
 		surge := intstr.FromInt32(0)
 		ru.MaxSurge = &surge
+	}
+}
+
+// defaultCanary fills the canary fields left unset.
+func defaultCanary(canary *v1alpha1.NodeAgentSetCanary) {
+	if canary.Replicas == nil {
+		replicas := intstr.FromInt32(1)
+		if canary.NodeSelector != nil {
+			replicas = intstr.FromString("100%")
+		}
+		canary.Replicas = &replicas
+	}
+	if canary.Duration == nil {
+		canary.Duration = &metav1.Duration{}
+	}
+	if canary.Promotion == "" {
+		canary.Promotion = v1alpha1.DefaultCanaryPromotion
+	}
+	if canary.MaxRestarts == nil {
+		restarts := v1alpha1.DefaultCanaryMaxRestarts
+		canary.MaxRestarts = &restarts
+	}
+	if canary.OnFailure == "" {
+		canary.OnFailure = v1alpha1.DefaultCanaryFailurePolicy
 	}
 }

@@ -42,7 +42,17 @@ func validateSpec(spec *v1alpha1.NodeAgentSetSpec, path *field.Path) field.Error
 	errs = append(errs, validateSelector(spec.Selector, spec.Template.Labels, path.Child("selector"))...)
 	errs = append(errs, validatePodTemplate(&spec.Template, path.Child("template"))...)
 	errs = append(errs, validateUpdateStrategy(&spec.UpdateStrategy, path.Child("updateStrategy"))...)
+	errs = append(errs, validateNodeOverrides(spec, path.Child("nodeOverrides"))...)
 	errs = append(errs, apivalidation.ValidateNonnegativeField(int64(spec.MinReadySeconds), path.Child("minReadySeconds"))...)
+	if spec.ProgressDeadlineSeconds != nil {
+		deadlinePath := path.Child("progressDeadlineSeconds")
+		deadline := *spec.ProgressDeadlineSeconds
+		if deadline < 0 {
+			errs = append(errs, apivalidation.ValidateNonnegativeField(int64(deadline), deadlinePath)...)
+		} else if deadline <= spec.MinReadySeconds {
+			errs = append(errs, field.Invalid(deadlinePath, deadline, "must be greater than minReadySeconds"))
+		}
+	}
 	if spec.RevisionHistoryLimit != nil {
 		// 0 is valid: keep no old revisions.
 		errs = append(errs, apivalidation.ValidateNonnegativeField(int64(*spec.RevisionHistoryLimit), path.Child("revisionHistoryLimit"))...)
@@ -88,7 +98,11 @@ func validateUpdateStrategy(strategy *v1alpha1.NodeAgentSetUpdateStrategy, path 
 	var errs field.ErrorList
 	switch strategy.Type {
 	case v1alpha1.OnDeleteStrategyType:
-		// rollingUpdate, if present, is ignored; Warnings says so.
+		// rollingUpdate, if present, is ignored (Warnings says so), but a canary would silently never run.
+		if ru := strategy.RollingUpdate; ru != nil && ru.Canary != nil {
+			return field.ErrorList{field.Forbidden(path.Child("rollingUpdate", "canary"),
+				"may not be set when updateStrategy.type is OnDelete")}
+		}
 		return nil
 	case v1alpha1.RollingUpdateStrategyType:
 	default:
@@ -109,6 +123,43 @@ func validateUpdateStrategy(strategy *v1alpha1.NodeAgentSetUpdateStrategy, path 
 		errs = append(errs, field.Invalid(surgePath, boundValue(ru.MaxSurge), "may not be set when maxUnavailable is non-zero"))
 	case zeroOrUnset(ru.MaxUnavailable) && zeroOrUnset(ru.MaxSurge):
 		errs = append(errs, field.Required(unavailablePath, "cannot be 0 when maxSurge is 0"))
+	}
+	if ru.Canary != nil {
+		errs = append(errs, validateCanary(ru.Canary, ruPath.Child("canary"))...)
+	}
+	return errs
+}
+
+// validateCanary: a well-formed node selector, replicas a non-negative number or a percent up to 100%, a
+// non-negative duration and maxRestarts, and known promotion and onFailure values.
+func validateCanary(canary *v1alpha1.NodeAgentSetCanary, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if canary.NodeSelector != nil {
+		selectorPath := path.Child("nodeSelector")
+		errs = append(errs, validateLabelMap(canary.NodeSelector.MatchLabels, selectorPath.Child("matchLabels"))...)
+		for i, requirement := range canary.NodeSelector.MatchExpressions {
+			errs = append(errs, metav1validation.ValidateLabelSelectorRequirement(requirement,
+				metav1validation.LabelSelectorValidationOptions{}, selectorPath.Child("matchExpressions").Index(i))...)
+		}
+	}
+	errs = append(errs, validateIntOrPercent(canary.Replicas, path.Child("replicas"))...)
+	if canary.Duration != nil && canary.Duration.Duration < 0 {
+		errs = append(errs, field.Invalid(path.Child("duration"), canary.Duration.Duration.String(), "must be greater than or equal to 0"))
+	}
+	if canary.MaxRestarts != nil {
+		errs = append(errs, apivalidation.ValidateNonnegativeField(int64(*canary.MaxRestarts), path.Child("maxRestarts"))...)
+	}
+	switch canary.Promotion {
+	case v1alpha1.CanaryPromotionAuto, v1alpha1.CanaryPromotionManual:
+	default:
+		errs = append(errs, field.NotSupported(path.Child("promotion"), string(canary.Promotion),
+			[]string{string(v1alpha1.CanaryPromotionAuto), string(v1alpha1.CanaryPromotionManual)}))
+	}
+	switch canary.OnFailure {
+	case v1alpha1.CanaryFailurePause, v1alpha1.CanaryFailureAbort:
+	default:
+		errs = append(errs, field.NotSupported(path.Child("onFailure"), string(canary.OnFailure),
+			[]string{string(v1alpha1.CanaryFailurePause), string(v1alpha1.CanaryFailureAbort)}))
 	}
 	return errs
 }

@@ -3,6 +3,8 @@ package cli_test
 import (
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -79,4 +81,42 @@ var _ = Describe("rollout pause, resume and restart", func() {
 			Expect(cli.FormatError(err)).To(Equal(`Error from server (NotFound): nodeagentsets.apps.nodeagentset.io "missing" not found`))
 		})
 	}
+})
+
+var _ = Describe("rollout promote", func() {
+	var ns string
+	BeforeEach(func(ctx SpecContext) {
+		ns = newNamespace(ctx)
+	})
+
+	canarySet := func(ctx SpecContext) *v1alpha1.NodeAgentSet {
+		set := exampleSet(ns, "agent")
+		set.Spec.UpdateStrategy.RollingUpdate.Canary = &v1alpha1.NodeAgentSetCanary{Promotion: v1alpha1.CanaryPromotionManual}
+		return create(ctx, set)
+	}
+	canaryPhase := func(phase v1alpha1.CanaryPhase) func(*v1alpha1.NodeAgentSet) {
+		return func(s *v1alpha1.NodeAgentSet) {
+			s.Status.UpdateRevision = "agent-6b7c9d"
+			s.Status.Canary = &v1alpha1.NodeAgentSetCanaryStatus{Revision: "agent-6b7c9d", Nodes: 1, Phase: phase,
+				StartedAt: metav1.Now()}
+		}
+	}
+
+	It("writes the annotation for the update revision of a canary that waits", func(ctx SpecContext) {
+		set := canarySet(ctx)
+		writeStatus(ctx, set, canaryPhase(v1alpha1.CanaryPhaseWaitingForPromotion))
+		out, err := kubectlNas(ctx, ns, "rollout", "promote", "agent")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(Equal("nodeagentset.apps.nodeagentset.io/agent promoted\n"))
+		Expect(get(ctx, set).Annotations).To(HaveKeyWithValue(v1alpha1.PromoteRevisionAnnotation, "agent-6b7c9d"))
+	})
+
+	It("refuses when no canary waits", func(ctx SpecContext) {
+		set := canarySet(ctx)
+		writeStatus(ctx, set, canaryPhase(v1alpha1.CanaryPhaseRunning))
+		_, err := kubectlNas(ctx, ns, "rollout", "promote", "agent")
+		Expect(cli.FormatError(err)).To(Equal(`error: nodeagentsets.apps.nodeagentset.io "agent" has no canary waiting for promotion: ` +
+			"the canary of revision agent-6b7c9d is Running"))
+		Expect(get(ctx, set).Annotations).NotTo(HaveKey(v1alpha1.PromoteRevisionAnnotation))
+	})
 })

@@ -6,6 +6,7 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/util/retry"
@@ -83,6 +84,9 @@ func writeStatus(ctx context.Context, set *v1alpha1.NodeAgentSet, change func(*v
 	})).To(Succeed())
 }
 
+// counts writes the counters and the Ready and Progressing conditions the controller writes for them (the verdict
+// `rollout status` reads): complete when every node is updated and available, partitioned when only the partition's
+// nodes are left and every pod is available, paused while the spec says so, rolling otherwise.
 func counts(desired, updated, available int32) func(*v1alpha1.NodeAgentSet) {
 	return func(s *v1alpha1.NodeAgentSet) {
 		s.Status.DesiredNumberScheduled = desired
@@ -91,6 +95,27 @@ func counts(desired, updated, available int32) func(*v1alpha1.NodeAgentSet) {
 		s.Status.NumberAvailable = available
 		s.Status.NumberReady = available
 		s.Status.NumberUnavailable = desired - available
+
+		ready, progressing := "RollingUpdate", "RollingUpdate"
+		readyStatus, progressingStatus := metav1.ConditionFalse, metav1.ConditionTrue
+		partition := int32(0)
+		ru := s.Spec.UpdateStrategy.RollingUpdate
+		if ru != nil && ru.Partition != nil {
+			p, _ := intstr.GetScaledValueFromIntOrPercent(ru.Partition, int(desired), true)
+			partition = int32(p)
+		}
+		switch {
+		case updated == desired && available == desired:
+			ready, progressing, readyStatus = v1alpha1.ReasonRolloutComplete, v1alpha1.ReasonRolloutComplete, metav1.ConditionTrue
+		case ru != nil && ru.Paused:
+			progressing, progressingStatus = v1alpha1.ReasonRolloutPaused, metav1.ConditionFalse
+		case updated >= desired-partition && available == desired:
+			ready, progressing, readyStatus = v1alpha1.ReasonPartitioned, v1alpha1.ReasonPartitioned, metav1.ConditionTrue
+		}
+		meta.SetStatusCondition(&s.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: readyStatus,
+			Reason: ready, Message: "written by the test", ObservedGeneration: s.Generation})
+		meta.SetStatusCondition(&s.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionProgressing, Status: progressingStatus,
+			Reason: progressing, Message: "written by the test", ObservedGeneration: s.Generation})
 	}
 }
 

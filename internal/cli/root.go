@@ -9,6 +9,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 )
 
 // Run executes one `kubectl nas` command line (without the program name) with the given streams and returns its
@@ -27,20 +30,29 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		Use:   "kubectl-nas",
 		Short: "Roll out, inspect and roll back NodeAgentSets",
 		Long: "kubectl nas manages NodeAgentSet rollouts the way kubectl rollout and kubectl set image manage " +
-			"DaemonSets: watch a rollout, read the revision history, roll back, pause, resume, restart and change images.",
+			"DaemonSets: watch a rollout, read the revision history, roll back, pause, resume, restart and change images; " +
+			"and it moves a running DaemonSet to a NodeAgentSet without restarting its pods (migrate, convert).",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl nas"},
 	}
-	// `completion` stays available for shells but out of the command list, which is about NodeAgentSets.
-	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	configFlags.AddFlags(root.PersistentFlags())
 
 	deps := &commandDeps{configFlags: configFlags, streams: streams}
-	root.AddCommand(newRolloutCommand(deps), newSetCommand(deps))
+	root.AddCommand(newRolloutCommand(deps), newSetCommand(deps), newMigrateCommand(deps), newConvertCommand(deps))
+	var withNames func(*cobra.Command)
+	withNames = func(c *cobra.Command) {
+		if strings.Contains(c.Use, "NAME") && c.ValidArgsFunction == nil {
+			c.ValidArgsFunction = deps.completeSetNames
+		}
+		for _, sub := range c.Commands() {
+			withNames(sub)
+		}
+	}
+	withNames(root)
 	return root
 }
 
@@ -66,6 +78,29 @@ func FormatError(err error) string {
 		return msg
 	}
 	return "error: " + msg
+}
+
+// completeSetNames completes a command's first argument with the names of the NodeAgentSets in the namespace the
+// flags choose, as kubectl completes resource names.
+func (d *commandDeps) completeSetNames(cmd *cobra.Command, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	s, err := d.session()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	list := &v1alpha1.NodeAgentSetList{}
+	if err := s.client.List(cmd.Context(), list, client.InNamespace(s.namespace)); err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	var names []cobra.Completion
+	for _, set := range list.Items {
+		if strings.HasPrefix(set.Name, prefix) {
+			names = append(names, set.Name)
+		}
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
 }
 
 // nameArg is the positional-argument check for commands that take exactly one set name.

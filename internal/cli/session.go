@@ -87,21 +87,32 @@ func (s *session) revisions(ctx context.Context, set *v1alpha1.NodeAgentSet) ([]
 // over from a fresh read. change returns false when the set already is as wanted; nothing is sent then. An error
 // from change stops at once and nothing is sent.
 func (s *session) modifySet(ctx context.Context, name string, change func(*v1alpha1.NodeAgentSet) (bool, error)) (bool, error) {
+	_, changed, err := s.modifySetDryRun(ctx, name, dryRunNone, change)
+	return changed, err
+}
+
+// modifySetDryRun is modifySet under a --dry-run strategy, and returns the set as changed: as the API server
+// returned it, or, for a client dry run, as it would be sent (nothing is sent then).
+func (s *session) modifySetDryRun(ctx context.Context, name string, mode dryRun,
+	change func(*v1alpha1.NodeAgentSet) (bool, error)) (*v1alpha1.NodeAgentSet, bool, error) {
 	var changed bool
+	var result *v1alpha1.NodeAgentSet
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		set, err := s.getSet(ctx, name)
 		if err != nil {
 			return err
 		}
+		result = set
 		before := set.DeepCopy()
 		changed, err = change(set)
-		if err != nil || !changed {
+		if err != nil || !changed || mode == dryRunClient {
 			return err
 		}
 		patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
-		return s.client.Patch(ctx, set, patch, client.FieldOwner(fieldManager))
+		opts := append([]client.PatchOption{client.FieldOwner(fieldManager)}, mode.patchOptions()...)
+		return s.client.Patch(ctx, set, patch, opts...)
 	})
-	return changed, err
+	return result, changed, err
 }
 
 // explainNoMatch turns "no matches for kind" into a hint that the CRD is not installed.

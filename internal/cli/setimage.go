@@ -24,6 +24,8 @@ func newSetCommand(d *commandDeps) *cobra.Command {
 
 func newSetImageCommand(d *commandDeps) *cobra.Command {
 	var record bool
+	var dryRunValue string
+	var printFlags *genericclioptions.PrintFlags
 	cmd := &cobra.Command{
 		Use:   "image NAME CONTAINER=IMAGE [CONTAINER=IMAGE...]",
 		Short: "Change the image of containers in a NodeAgentSet's pod template",
@@ -31,7 +33,8 @@ func newSetImageCommand(d *commandDeps) *cobra.Command {
 			"every container. The change is made whole or not at all: an unknown container name changes nothing.",
 		Example: `  kubectl nas set image fluentd-elasticsearch fluentd-elasticsearch=quay.io/fluentd_elasticsearch/fluentd:v2.6.0 -n kube-system
   kubectl nas set image example-daemonset log-machine-id=busybox:1.37 pause=registry.k8s.io/pause:3.10 --record
-  kubectl nas set image example-daemonset '*=registry.k8s.io/pause:3.10'`,
+  kubectl nas set image example-daemonset '*=registry.k8s.io/pause:3.10'
+  kubectl nas set image example-daemonset pause=registry.k8s.io/pause:3.10 --dry-run=server -o yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode := edit.RecordIfPresent
 			if cmd.Flags().Changed("record") {
@@ -40,18 +43,28 @@ func newSetImageCommand(d *commandDeps) *cobra.Command {
 					mode = edit.RecordAlways
 				}
 			}
+			dry, err := parseDryRun(dryRunValue)
+			if err != nil {
+				return err
+			}
 			cause := edit.ChangeCause("kubectl nas set image", args, recordedFlags(cmd))
-			return d.runSetImage(cmd.Context(), args, cause, mode)
+			return d.runSetImage(cmd.Context(), args, cause, mode, dry, printFlags)
 		},
 	}
+	addDryRunFlag(cmd, &dryRunValue)
+	printFlags = newPrintFlags(cmd)
 	cmd.Flags().BoolVar(&record, "record", false, "Record this command in the set's kubernetes.io/change-cause annotation, "+
 		"which the controller copies into the revision it makes. If not given, an existing annotation is updated.")
 	return cmd
 }
 
-func (d *commandDeps) runSetImage(ctx context.Context, args []string, cause string, mode edit.RecordMode) error {
+func (d *commandDeps) runSetImage(ctx context.Context, args []string, cause string, mode edit.RecordMode, dry dryRun,
+	printFlags *genericclioptions.PrintFlags) error {
 	nameArg, updates, err := edit.ParseImageArgs(args)
 	if err != nil {
+		return err
+	}
+	if err := checkOutput(printFlags); err != nil {
 		return err
 	}
 	name, err := objref.ParseName(nameArg)
@@ -62,7 +75,7 @@ func (d *commandDeps) runSetImage(ctx context.Context, args []string, cause stri
 	if err != nil {
 		return err
 	}
-	changed, err := s.modifySet(ctx, name, func(set *v1alpha1.NodeAgentSet) (bool, error) {
+	set, changed, err := s.modifySetDryRun(ctx, name, dry, func(set *v1alpha1.NodeAgentSet) (bool, error) {
 		changed, err := edit.SetImages(set, updates)
 		if err != nil || !changed {
 			// Recording a cause without a template change would label a revision the command did not make.
@@ -78,7 +91,10 @@ func (d *commandDeps) runSetImage(ctx context.Context, args []string, cause stri
 	if !changed {
 		result = "image unchanged"
 	}
-	_, err = fmt.Fprintf(d.streams.Out, "%s %s\n", objref.Printed(name), result)
+	if outputRequested(printFlags) {
+		return printObject(printFlags, result+dry.suffix(), set, d.streams.Out)
+	}
+	_, err = fmt.Fprintf(d.streams.Out, "%s %s%s\n", objref.Printed(name), result, dry.suffix())
 	return err
 }
 

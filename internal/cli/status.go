@@ -12,7 +12,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
@@ -72,7 +75,7 @@ func (d *commandDeps) runStatus(ctx context.Context, nameArg string, opts status
 		waitCtx, cancel = context.WithTimeout(ctx, opts.timeout)
 	}
 	defer cancel()
-	err = w.follow(waitCtx, set.ResourceVersion)
+	err = w.follow(waitCtx)
 	if err != nil && errors.Is(waitCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 		return fmt.Errorf("timed out after %s waiting for nodeagentset %q rollout to finish", opts.timeout, name)
 	}
@@ -113,74 +116,41 @@ func (w *statusWatch) observe(ctx context.Context, set *v1alpha1.NodeAgentSet) (
 	return verdict.Done || !w.opts.watch, nil
 }
 
-// follow watches the set from resourceVersion until observe says the wait is over. When the API server ends the
-// watch (its timeout, or a too old resourceVersion) it reads the set again and watches on from there.
-func (w *statusWatch) follow(ctx context.Context, resourceVersion string) error {
-	for {
-		watcher, err := w.session.client.Watch(ctx, &v1alpha1.NodeAgentSetList{}, &client.ListOptions{
-			Namespace:     w.session.namespace,
-			FieldSelector: fields.OneTermEqualSelector("metadata.name", w.name),
-			Raw:           &metav1.ListOptions{ResourceVersion: resourceVersion, AllowWatchBookmarks: true},
-		})
-		if err != nil {
-			return err
-		}
-		done, err := w.drain(ctx, watcher, &resourceVersion)
-		watcher.Stop()
-		if done || err != nil {
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		// The watch ended without an answer: start again from a fresh read.
-		set, err := w.session.getSet(ctx, w.name)
-		if err != nil {
-			return err
-		}
-		if done, err := w.observe(ctx, set); done || err != nil {
-			return err
-		}
-		resourceVersion = set.ResourceVersion
+// follow watches the set until observe says the wait is over, with client-go's watchtools.UntilWithSync as
+// kubectl rollout status does: an informer lists and watches the one set, re-lists when the API server ends the
+// watch or the resourceVersion is too old, and hands every state it sees to observe.
+func (w *statusWatch) follow(ctx context.Context) error {
+	selector := fields.OneTermEqualSelector("metadata.name", w.name)
+	options := func(raw metav1.ListOptions) *client.ListOptions {
+		return &client.ListOptions{Namespace: w.session.namespace, FieldSelector: selector, Raw: &raw}
 	}
-}
-
-// drain reads events until the wait is over (true), the watch ends (false, nil) or something fails.
-func (w *statusWatch) drain(ctx context.Context, watcher watch.Interface, resourceVersion *string) (bool, error) {
-	for {
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case event, ok := <-watcher.ResultChan():
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, raw metav1.ListOptions) (runtime.Object, error) {
+			list := &v1alpha1.NodeAgentSetList{}
+			return list, w.session.client.List(ctx, list, options(raw))
+		},
+		WatchFuncWithContext: func(ctx context.Context, raw metav1.ListOptions) (watch.Interface, error) {
+			return w.session.client.Watch(ctx, &v1alpha1.NodeAgentSetList{}, options(raw))
+		},
+	}
+	_, err := watchtools.UntilWithSync(ctx, lw, &v1alpha1.NodeAgentSet{}, nil, func(event watch.Event) (bool, error) {
+		switch event.Type {
+		case watch.Deleted:
+			return false, fmt.Errorf("%s was deleted while waiting for its rollout to finish", objref.Quoted(w.name))
+		case watch.Added, watch.Modified:
+			set, ok := event.Object.(*v1alpha1.NodeAgentSet)
 			if !ok {
-				return false, nil
+				return false, fmt.Errorf("watching nodeagentset %q: unexpected object %T", w.name, event.Object)
 			}
-			switch event.Type {
-			case watch.Added, watch.Modified:
-				set, ok := event.Object.(*v1alpha1.NodeAgentSet)
-				if !ok {
-					return false, fmt.Errorf("watching nodeagentset %q: unexpected object %T", w.name, event.Object)
-				}
-				*resourceVersion = set.ResourceVersion
-				if done, err := w.observe(ctx, set); done || err != nil {
-					return done, err
-				}
-			case watch.Deleted:
-				return false, fmt.Errorf("%s was deleted while waiting for its rollout to finish", objref.Quoted(w.name))
-			case watch.Bookmark:
-				if set, ok := event.Object.(*v1alpha1.NodeAgentSet); ok {
-					*resourceVersion = set.ResourceVersion
-				}
-			case watch.Error:
-				// 410 Gone (resourceVersion too old) and friends: read afresh. Anything else is reported.
-				err := apierrors.FromObject(event.Object)
-				if apierrors.IsGone(err) || apierrors.IsResourceExpired(err) {
-					return false, nil
-				}
-				return false, fmt.Errorf("watching nodeagentset %q: %w", w.name, err)
-			}
+			return w.observe(ctx, set)
 		}
+		return false, nil
+	})
+	if err != nil && ctx.Err() != nil {
+		// UntilWithSync reports an ended context as its own timeout error; the caller words the timeout.
+		return ctx.Err()
 	}
+	return err
 }
 
 // revisionNumber is the .revision of the named ControllerRevision, 0 while it does not exist yet. It is read each

@@ -35,9 +35,15 @@ const (
 // pods are all refused (quota, admission) then costs one failed create per pass, not hundreds.
 const slowStartInitialBatch = 1
 
+// createOutcome is what became of a pass's pod creates: how many were attempted, and the first refusal.
+type createOutcome struct {
+	attempted int
+	err       error
+}
+
 // apply carries out a plan: creates in slow-start batches, then deletes, then in-place updates, each capped at
 // burstReplicas, with expectations raised before each write and lowered for writes that failed.
-func (r *NodeAgentSetReconciler) apply(ctx context.Context, set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, plan planner.Plan) error {
+func (r *NodeAgentSetReconciler) apply(ctx context.Context, set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, plan planner.Plan) (createOutcome, error) {
 	key := client.ObjectKeyFromObject(set)
 	now := r.clock.Now()
 	for _, node := range plan.BackoffNext {
@@ -49,6 +55,7 @@ func (r *NodeAgentSetReconciler) apply(ctx context.Context, set *v1alpha1.NodeAg
 		creates = creates[:r.burstReplicas]
 	}
 	createErr := r.createPods(ctx, set, update, creates)
+	created := createOutcome{attempted: len(creates), err: errors.Unwrap(createErr)}
 
 	deletes := plan.Deletes
 	if len(deletes) > r.burstReplicas {
@@ -61,7 +68,7 @@ func (r *NodeAgentSetReconciler) apply(ctx context.Context, set *v1alpha1.NodeAg
 		updates = updates[:r.burstReplicas]
 	}
 	updateErr := r.updatePods(ctx, set, updates)
-	return errors.Join(createErr, deleteErr, updateErr)
+	return created, errors.Join(createErr, deleteErr, updateErr)
 }
 
 func (r *NodeAgentSetReconciler) createPods(ctx context.Context, set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, creates []planner.PodCreation) error {
@@ -93,10 +100,8 @@ func (r *NodeAgentSetReconciler) createPods(ctx context.Context, set *v1alpha1.N
 		}
 	}
 	if firstErr != nil {
-		r.setCreateFailure(key, firstErr.Error())
 		return fmt.Errorf("creating pods: %w", firstErr)
 	}
-	r.setCreateFailure(key, "")
 	return nil
 }
 
@@ -109,7 +114,9 @@ func (r *NodeAgentSetReconciler) createBatch(ctx context.Context, set *v1alpha1.
 		}
 		switch {
 		case err == nil:
-			r.recorder.Eventf(set, nil, corev1.EventTypeNormal, eventSuccessfulCreate, "Create", "Created pod: %s", pod.Name)
+			// The pod is the related object: the events API folds events that differ only in their note into one
+			// series, so without it every create after the first would show the first pod's name.
+			r.recorder.Eventf(set, pod, corev1.EventTypeNormal, eventSuccessfulCreate, "Create", "Created pod: %s", pod.Name)
 			return nil
 		case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
 			// The namespace is going away with the set; nothing to report.
@@ -161,13 +168,17 @@ func (r *NodeAgentSetReconciler) deletePods(ctx context.Context, set *v1alpha1.N
 // revision's own stored template for an older one.
 func newPodFor(set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, c planner.PodCreation) (*corev1.Pod, error) {
 	if c.Revision == nil || c.Revision.Name == update.Name {
-		return placement.NewPod(set, c.NodeName, update.Labels[v1alpha1.ControllerRevisionHashLabel]), nil
+		override := placement.NewOverrideMatcher(set.Spec.NodeOverrides).Named(c.NodeOverride)
+		return placement.NewPodWithOverride(set, &set.Spec.Template, override, c.NodeName,
+			update.Labels[v1alpha1.ControllerRevisionHashLabel]), nil
 	}
-	template, err := revision.TemplateOf(c.Revision)
+	content, err := revision.ContentOf(c.Revision)
 	if err != nil {
 		return nil, fmt.Errorf("reading the template of revision %s: %w", c.Revision.Name, err)
 	}
-	return placement.NewPodFromTemplate(set, template, c.NodeName, c.Revision.Labels[v1alpha1.ControllerRevisionHashLabel]), nil
+	override := placement.NewOverrideMatcher(content.NodeOverrides).Named(c.NodeOverride)
+	return placement.NewPodWithOverride(set, content.Template, override, c.NodeName,
+		c.Revision.Labels[v1alpha1.ControllerRevisionHashLabel]), nil
 }
 
 // updatePods carries out in-place updates: each pod is patched to its target revision's hash label and, for an
@@ -180,11 +191,12 @@ func (r *NodeAgentSetReconciler) updatePods(ctx context.Context, set *v1alpha1.N
 	key := client.ObjectKeyFromObject(set)
 	log := logf.FromContext(ctx)
 	for _, u := range updates {
-		r.expectations.ExpectUpdate(key, u.Pod.UID, u.Revision.Labels[v1alpha1.ControllerRevisionHashLabel])
+		r.expectations.ExpectUpdate(key, u.Pod.UID, revisionMark(u.Revision.Labels[v1alpha1.ControllerRevisionHashLabel], u.NodeOverride))
 	}
 	errs := inParallel(updates, func(u planner.PodUpdate) error {
 		hash := u.Revision.Labels[v1alpha1.ControllerRevisionHashLabel]
-		body, err := podUpdatePatch(u.Pod, hash, u.Images)
+		mark := revisionMark(hash, u.NodeOverride)
+		body, err := podUpdatePatch(u.Pod, hash, u.NodeOverride, u.Images)
 		if err == nil {
 			// The cached pod is shared with the informer: the writer patches a copy.
 			err = r.pods.PatchPod(ctx, u.Pod.DeepCopy(), client.RawPatch(types.StrategicMergePatchType, body))
@@ -199,22 +211,33 @@ func (r *NodeAgentSetReconciler) updatePods(ctx context.Context, set *v1alpha1.N
 			r.recorder.Eventf(set, u.Pod, corev1.EventTypeNormal, eventSuccessfulUpdate, "Update", what, u.Pod.Name, u.Revision.Name)
 			return nil
 		case apierrors.IsNotFound(err):
-			r.expectations.UpdateObserved(key, u.Pod.UID, hash)
+			r.expectations.UpdateObserved(key, u.Pod.UID, mark)
 			return nil
 		default:
 			r.recorder.Eventf(set, u.Pod, corev1.EventTypeWarning, eventFailedUpdate, "Update",
 				"Error updating pod %s in place: %v", u.Pod.Name, err)
 		}
-		r.expectations.UpdateObserved(key, u.Pod.UID, hash)
+		r.expectations.UpdateObserved(key, u.Pod.UID, mark)
 		return fmt.Errorf("updating pod %s in place: %w", u.Pod.Name, err)
 	})
 	return errors.Join(errs...)
 }
 
-// podUpdatePatch is the strategic merge patch that moves pod to the revision hash and sets the given container
-// images (containers and init containers are merged by name). It carries the pod's UID, which the API server
-// checks, so the patch cannot land on another pod of the same name.
-func podUpdatePatch(pod *corev1.Pod, hash string, images map[string]string) ([]byte, error) {
+// revisionMark is what an in-place update expectation waits for in the cache: the pod's revision hash and node
+// override together, since a relabel may change only the override (a node moved to a class whose override makes the
+// same pod).
+func revisionMark(hash, override string) string { return hash + "/" + override }
+
+// podRevisionMark is revisionMark of a pod as the cache shows it.
+func podRevisionMark(pod *corev1.Pod) string {
+	return revisionMark(pod.Labels[v1alpha1.ControllerRevisionHashLabel], pod.Annotations[v1alpha1.NodeOverrideAnnotation])
+}
+
+// podUpdatePatch is the strategic merge patch that moves pod to the revision hash and node override (its
+// annotation is set, or removed for none, when it changes) and sets the given container images (containers and init
+// containers are merged by name). It carries the pod's UID, which the API server checks, so the patch cannot land
+// on another pod of the same name.
+func podUpdatePatch(pod *corev1.Pod, hash, override string, images map[string]string) ([]byte, error) {
 	spec := map[string]any{}
 	byName := func(containers []corev1.Container) []map[string]any {
 		var out []map[string]any
@@ -231,12 +254,38 @@ func podUpdatePatch(pod *corev1.Pod, hash string, images map[string]string) ([]b
 	if cs := byName(pod.Spec.InitContainers); len(cs) > 0 {
 		spec["initContainers"] = cs
 	}
-	patch := map[string]any{
-		"metadata": map[string]any{
-			"uid":    pod.UID,
-			"labels": map[string]string{v1alpha1.ControllerRevisionHashLabel: hash},
-		},
+	metadata := map[string]any{
+		"uid":    pod.UID,
+		"labels": map[string]string{v1alpha1.ControllerRevisionHashLabel: hash},
 	}
+	annotations := map[string]any{}
+	if have, ok := pod.Annotations[v1alpha1.NodeOverrideAnnotation]; have != override || (ok && override == "") {
+		var value any = override
+		if override == "" {
+			value = nil // deletes the key
+		}
+		annotations[v1alpha1.NodeOverrideAnnotation] = value
+	}
+	if len(spec) > 0 {
+		// What the changed containers' status says now, so availability can tell when the kubelet restarted them.
+		changed := map[string]string{}
+		for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+			for _, c := range list {
+				if image, ok := images[c.Name]; ok && image != c.Image {
+					changed[c.Name] = image
+				}
+			}
+		}
+		state, err := json.Marshal(placement.NewInPlaceUpdateState(pod, hash, changed))
+		if err != nil {
+			return nil, err
+		}
+		annotations[v1alpha1.InPlaceUpdateStateAnnotation] = string(state)
+	}
+	if len(annotations) > 0 {
+		metadata["annotations"] = annotations
+	}
+	patch := map[string]any{"metadata": metadata}
 	if len(spec) > 0 {
 		patch["spec"] = spec
 	}

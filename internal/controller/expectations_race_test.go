@@ -93,17 +93,15 @@ func TestExpectationObservedAfterPodListDoesNotDuplicateCreate(t *testing.T) {
 	clk := testingclock.NewFakeClock(time.Unix(1000, 0))
 	writer := &countingPodWriter{creates: map[string]int{}}
 	r := &NodeAgentSetReconciler{
-		client:         wrapped,
-		apiReader:      inner,
-		recorder:       events.NewFakeRecorder(100),
-		clock:          clk,
-		pods:           writer,
-		burstReplicas:  defaultBurstReplicas,
-		workers:        1,
-		expectations:   newExpectations(clk),
-		backoff:        newFailedPodBackoff(clk),
-		createFailures: map[types.NamespacedName]string{},
-		rollouts:       newRolloutTracker(),
+		client:        wrapped,
+		apiReader:     inner,
+		recorder:      events.NewFakeRecorder(100),
+		clock:         clk,
+		pods:          writer,
+		burstReplicas: defaultBurstReplicas,
+		workers:       1,
+		expectations:  newExpectations(clk),
+		backoff:       newFailedPodBackoff(clk),
 	}
 	key := types.NamespacedName{Namespace: "ns", Name: "agent"}
 	req := ctrl.Request{NamespacedName: key}

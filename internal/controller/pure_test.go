@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -151,22 +152,42 @@ func TestPodUpdatePatch(t *testing.T) {
 			InitContainers: []corev1.Container{{Name: "init", Image: "busybox:1"}},
 			Containers:     []corev1.Container{{Name: "agent", Image: "agent:1"}, {Name: "sidecar", Image: "side:1"}},
 		},
+		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{
+			{Name: "agent", Image: "agent:1", ImageID: "id-1", RestartCount: 3},
+		}},
 	}
+	overridden := pod.DeepCopy()
+	overridden.Annotations = map[string]string{v1alpha1.NodeOverrideAnnotation: "large"}
+	// An image patch also records the changed containers' status before it, for availability to compare with.
 	tests := []struct {
-		name   string
-		images map[string]string
-		want   string
+		name     string
+		pod      *corev1.Pod
+		override string
+		images   map[string]string
+		want     string
 	}{
 		{name: "relabel only", want: `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"}}`},
+		{name: "relabel to an override", override: "small",
+			want: `{"metadata":{"annotations":{"apps.nodeagentset.io/node-override":"small"},"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"}}`},
+		{name: "relabel keeping the override", pod: overridden, override: "large",
+			want: `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"}}`},
+		{name: "relabel to no override removes the annotation", pod: overridden,
+			want: `{"metadata":{"annotations":{"apps.nodeagentset.io/node-override":null},"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"}}`},
 		{name: "one container image", images: map[string]string{"agent": "agent:2"},
-			want: `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"containers":[{"image":"agent:2","name":"agent"}]}}`},
+			want: `{"metadata":{"annotations":{"apps.nodeagentset.io/in-place-update-state":"{\"revision\":\"h2\",\"containers\":{\"agent\":{\"image\":\"agent:1\",\"imageID\":\"id-1\",\"restartCount\":3}}}"},` +
+				`"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"containers":[{"image":"agent:2","name":"agent"}]}}`},
 		{name: "init container image; unchanged and unknown names are left out",
 			images: map[string]string{"init": "busybox:2", "sidecar": "side:1", "gone": "x"},
-			want:   `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"initContainers":[{"image":"busybox:2","name":"init"}]}}`},
+			want: `{"metadata":{"annotations":{"apps.nodeagentset.io/in-place-update-state":"{\"revision\":\"h2\",\"containers\":{\"init\":{\"restartCount\":0}}}"},` +
+				`"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"initContainers":[{"image":"busybox:2","name":"init"}]}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := podUpdatePatch(pod, "h2", tt.images)
+			p := pod
+			if tt.pod != nil {
+				p = tt.pod
+			}
+			got, err := podUpdatePatch(p, "h2", tt.override, tt.images)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,5 +195,49 @@ func TestPodUpdatePatch(t *testing.T) {
 				t.Errorf("patch\n got %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestTrimManagedFields(t *testing.T) {
+	early, late := metav1.NewTime(time.Unix(100, 0)), metav1.NewTime(time.Unix(200, 0))
+	fields := &metav1.FieldsV1{Raw: []byte(`{"f:status":{}}`)}
+	entries := []metav1.ManagedFieldsEntry{
+		{Manager: "kube-scheduler", Operation: metav1.ManagedFieldsOperationUpdate, Time: &late, FieldsV1: fields},
+		{Manager: "kubelet", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", Time: &early, FieldsV1: fields},
+		{Manager: "kubelet", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", Time: &late, FieldsV1: fields},
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{ManagedFields: entries}}
+	if _, err := trimManagedFields(pod); err != nil {
+		t.Fatal(err)
+	}
+	want := []metav1.ManagedFieldsEntry{{Manager: "kubelet", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", Time: &late}}
+	if len(pod.ManagedFields) != 1 || pod.ManagedFields[0].Manager != want[0].Manager || !pod.ManagedFields[0].Time.Equal(&late) ||
+		pod.ManagedFields[0].FieldsV1 != nil {
+		t.Errorf("pod managedFields = %+v, want only the latest status write without its field set", pod.ManagedFields)
+	}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{ManagedFields: entries}}
+	if _, err := trimManagedFields(node); err != nil {
+		t.Fatal(err)
+	}
+	if node.ManagedFields != nil {
+		t.Errorf("node managedFields = %+v, want none", node.ManagedFields)
+	}
+}
+
+func TestRolloutStartIsReadFromTheRevision(t *testing.T) {
+	created := metav1.NewTime(time.Date(2030, 1, 1, 10, 0, 0, 0, time.UTC))
+	rev := func(number int64, annotations map[string]string) *appsv1.ControllerRevision {
+		return &appsv1.ControllerRevision{Revision: number,
+			ObjectMeta: metav1.ObjectMeta{CreationTimestamp: created, Annotations: annotations}}
+	}
+	if _, ok := rolloutStart(rev(1, nil)); ok {
+		t.Error("the first revision is the initial placement, not a rollout")
+	}
+	if got, ok := rolloutStart(rev(2, nil)); !ok || !got.Equal(created.Time) {
+		t.Errorf("a new revision's rollout starts at its creation: got %v, %v", got, ok)
+	}
+	since := "2030-01-02T08:30:00Z"
+	if got, ok := rolloutStart(rev(5, map[string]string{updateRevisionSinceAnnotation: since})); !ok || got.Format(time.RFC3339) != since {
+		t.Errorf("a renumbered revision's rollout starts when it was renumbered: got %v, %v", got, ok)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -53,11 +51,8 @@ type NodeAgentSetReconciler struct {
 
 	expectations *expectations
 	backoff      *failedPodBackoff
-
-	// createFailures remembers the last refused create per set for the Stalled condition.
-	mu             sync.Mutex
-	createFailures map[types.NamespacedName]string
-	rollouts       *rolloutTracker
+	// indexers are the informers' stores the reconcile reads pods and nodes from (set in SetupWithManager).
+	indexers cacheIndexers
 }
 
 // NewNodeAgentSetReconciler builds a reconciler that reads from mgr's cache and writes through mgr's client.
@@ -79,17 +74,15 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 		workers = defaultWorkers
 	}
 	return &NodeAgentSetReconciler{
-		client:         mgr.GetClient(),
-		apiReader:      mgr.GetAPIReader(),
-		recorder:       mgr.GetEventRecorder(controllerName + "-controller"),
-		clock:          c,
-		pods:           writer,
-		burstReplicas:  burst,
-		workers:        workers,
-		expectations:   newExpectations(c),
-		backoff:        newFailedPodBackoff(c),
-		createFailures: map[types.NamespacedName]string{},
-		rollouts:       newRolloutTracker(),
+		client:        mgr.GetClient(),
+		apiReader:     mgr.GetAPIReader(),
+		recorder:      newBudgetedRecorder(mgr.GetEventRecorder(controllerName+"-controller"), c),
+		clock:         c,
+		pods:          writer,
+		burstReplicas: burst,
+		workers:       workers,
+		expectations:  newExpectations(c),
+		backoff:       newFailedPodBackoff(c),
 	}
 }
 
@@ -122,19 +115,24 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	key := req.NamespacedName
 	satisfied := r.expectations.Satisfied(key)
 
-	selector, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
-	if err != nil || selector.Empty() {
-		// The webhook and the CRD schema keep such sets out; one that slipped in is left alone rather than made to
-		// select every pod in the namespace.
-		log.Info("ignoring set with an invalid or empty selector", "error", err)
-		return ctrl.Result{}, nil
+	if problem := planner.InvalidSelector(set); problem != "" {
+		// The webhook and the CRD schema keep such sets out; one that slipped in is reported Stalled and its pods
+		// are left alone rather than an empty selector made to claim every pod in the namespace.
+		log.Info("set has an unusable selector; no pod is created or deleted", "problem", problem)
+		return ctrl.Result{}, r.reportInvalidSelector(ctx, set, satisfied)
 	}
-
-	var nodes corev1.NodeList
-	if err := r.client.List(ctx, &nodes); err != nil {
+	selector, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
-	pods, err := r.claimPods(ctx, set, selector)
+
+	// The cache's own node objects, not copies (as upstream's listers): the planner and placement only read them.
+	// Copying every node on every pass was the largest cost of a reconcile (see docs/benchmarks.md).
+	nodes, err := r.listNodes(ctx)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	pods, held, err := r.claimPods(ctx, set, selector)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -152,26 +150,27 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	revs = withRevision(revs, update)
 
-	snap := planner.Snapshot{
-		Set:                   set,
-		Nodes:                 sortedNodes(nodes.Items),
-		Pods:                  pods,
-		Revisions:             revs,
-		UpdateRevision:        update,
-		Now:                   r.clock.Now(),
-		Backoff:               r.backoff.viewFor(key),
-		ExpectationsSatisfied: satisfied,
-		CreateFailure:         r.createFailure(key),
-	}
+	snap := r.snapshot(set, nodes, pods, held, revs, update, satisfied)
 	plan := planner.Decide(snap)
 
-	actErr := r.apply(ctx, set, update, plan)
-	if satisfied && len(plan.Creates) == 0 {
+	created, actErr := r.apply(ctx, set, update, plan)
+	failure := snap.CreateFailure
+	switch {
+	case created.err != nil:
+		failure = created.err.Error()
+	case created.attempted > 0:
+		failure = ""
+	case satisfied && len(plan.Creates) == 0:
 		// No node waits for a pod, so an earlier refused create no longer describes the set.
-		r.setCreateFailure(key, "")
+		failure = ""
+	}
+	if failure != snap.CreateFailure {
+		// This pass's creates changed the answer; the status written now says so (the same snapshot, decided again).
+		snap.CreateFailure = failure
+		plan.Status = planner.Decide(snap).Status
 	}
 
-	if err := r.writeStatus(ctx, set, plan.Status); err != nil {
+	if err := r.writeStatus(ctx, set, update, plan.Status); err != nil {
 		if apierrors.IsConflict(err) && actErr == nil {
 			// Someone else wrote the set; the next pass sees their change and writes a fresh status.
 			return ctrl.Result{RequeueAfter: conflictRetry}, nil
@@ -214,36 +213,7 @@ func nextPass(plan planner.Plan, satisfied bool) time.Duration {
 
 func (r *NodeAgentSetReconciler) forget(key types.NamespacedName) {
 	r.expectations.Forget(key)
-	r.mu.Lock()
-	delete(r.createFailures, key)
-	r.mu.Unlock()
-	r.rollouts.forget(key)
 	forgetMetrics(key)
-}
-
-func (r *NodeAgentSetReconciler) createFailure(key types.NamespacedName) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.createFailures[key]
-}
-
-func (r *NodeAgentSetReconciler) setCreateFailure(key types.NamespacedName, msg string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if msg == "" {
-		delete(r.createFailures, key)
-	} else {
-		r.createFailures[key] = msg
-	}
-}
-
-func sortedNodes(items []corev1.Node) []*corev1.Node {
-	nodes := make([]*corev1.Node, len(items))
-	for i := range items {
-		nodes[i] = &items[i]
-	}
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-	return nodes
 }
 
 // withRevision puts rev into revs in place of the cached copy of the same name (a renumbered or just created
@@ -258,61 +228,53 @@ func withRevision(revs []*appsv1.ControllerRevision, rev *appsv1.ControllerRevis
 	return append(out, rev)
 }
 
-// claimPods returns the set's pods after adopting matching orphans and releasing owned pods that stopped matching.
-func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.NodeAgentSet, selector labels.Selector) ([]*corev1.Pod, error) {
-	var owned corev1.PodList
-	if err := r.client.List(ctx, &owned, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
-		return nil, err
-	}
-	var matching corev1.PodList
-	if err := r.client.List(ctx, &matching, client.InNamespace(set.Namespace), client.MatchingLabelsSelector{Selector: selector}); err != nil {
-		return nil, err
-	}
-	candidates := make([]*corev1.Pod, 0, len(owned.Items)+len(matching.Items))
-	seen := make(map[types.UID]bool, len(owned.Items))
-	for i := range owned.Items {
-		candidates = append(candidates, &owned.Items[i])
-		seen[owned.Items[i].UID] = true
-	}
-	for i := range matching.Items {
-		if !seen[matching.Items[i].UID] {
-			candidates = append(candidates, &matching.Items[i])
-		}
+// claimPods returns the set's pods after adopting matching orphans and releasing owned pods that stopped matching,
+// and the matching pods a DaemonSet controls (see planner.Snapshot.DaemonSetPods).
+//
+// The pods returned are shared with the cache, as upstream's listers share theirs: nothing the reconciler and the
+// planner do with them may change them. A pod that is written (adopted, released) is copied first, since the client
+// decodes the server's answer into the object it is given.
+func (r *NodeAgentSetReconciler) claimPods(ctx context.Context, set *v1alpha1.NodeAgentSet, selector labels.Selector) ([]*corev1.Pod, []*corev1.Pod, error) {
+	candidates, held, err := r.setPodCandidates(ctx, set.Namespace, set.UID, selector)
+	if err != nil {
+		return nil, nil, err
 	}
 	c := claimObjects(set, selector, candidates)
 	if len(c.adopt) > 0 {
 		ok, err := r.stillLive(ctx, set)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !ok {
 			c.adopt = nil
 		}
 	}
 	result := c.owned
-	for _, pod := range c.adopt {
+	for _, shared := range c.adopt {
+		pod := shared.DeepCopy()
 		patch, err := adoptPatch(set, pod.UID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := r.client.Patch(ctx, pod, patch); err != nil {
 			if apierrors.IsNotFound(err) {
 				continue
 			}
-			return nil, fmt.Errorf("adopting pod %s: %w", pod.Name, err)
+			return nil, nil, fmt.Errorf("adopting pod %s: %w", pod.Name, err)
 		}
 		result = append(result, pod)
 	}
-	for _, pod := range c.release {
+	for _, shared := range c.release {
+		pod := shared.DeepCopy()
 		patch, err := releasePatch(set, pod.UID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := r.client.Patch(ctx, pod, patch); err != nil && !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("releasing pod %s: %w", pod.Name, err)
+			return nil, nil, fmt.Errorf("releasing pod %s: %w", pod.Name, err)
 		}
 	}
-	return result, nil
+	return result, held, nil
 }
 
 // stillLive re-reads the set from the API server: adopting on behalf of a set that is being deleted would hand the
@@ -326,4 +288,54 @@ func (r *NodeAgentSetReconciler) stillLive(ctx context.Context, set *v1alpha1.No
 		return false, err
 	}
 	return fresh.UID == set.UID && fresh.DeletionTimestamp == nil, nil
+}
+
+// reportInvalidSelector writes the status of a set whose selector cannot be used: counted from the pods and
+// revisions it already owns (found by owner, not by selector; none is adopted or released), with Stalled=True
+// InvalidSelector. The plan's writes are not applied; the planner makes none for such a set anyway.
+func (r *NodeAgentSetReconciler) reportInvalidSelector(ctx context.Context, set *v1alpha1.NodeAgentSet, satisfied bool) error {
+	nodes, err := r.listNodes(ctx)
+	if err != nil {
+		return err
+	}
+	var owned corev1.PodList
+	if err := r.client.List(ctx, &owned, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
+		return err
+	}
+	var ownedRevs appsv1.ControllerRevisionList
+	if err := r.client.List(ctx, &ownedRevs, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
+		return err
+	}
+	pods := make([]*corev1.Pod, 0, len(owned.Items))
+	for i := range owned.Items {
+		pods = append(pods, &owned.Items[i])
+	}
+	var revs []*appsv1.ControllerRevision
+	var update *appsv1.ControllerRevision
+	for i := range ownedRevs.Items {
+		revs = append(revs, &ownedRevs.Items[i])
+		if ownedRevs.Items[i].Name == set.Status.UpdateRevision {
+			update = &ownedRevs.Items[i]
+		}
+	}
+	plan := planner.Decide(r.snapshot(set, nodes, pods, nil, revs, update, satisfied))
+	return r.writeStatus(ctx, set, update, plan.Status)
+}
+
+// snapshot is the planner's input for one pass.
+func (r *NodeAgentSetReconciler) snapshot(set *v1alpha1.NodeAgentSet, nodes []*corev1.Node, pods, daemonSetPods []*corev1.Pod,
+	revs []*appsv1.ControllerRevision, update *appsv1.ControllerRevision, satisfied bool) planner.Snapshot {
+	return planner.Snapshot{
+		Set:                   set,
+		Nodes:                 nodes,
+		Pods:                  pods,
+		DaemonSetPods:         daemonSetPods,
+		Revisions:             revs,
+		UpdateRevision:        update,
+		Now:                   r.clock.Now(),
+		Backoff:               r.backoff.viewFor(client.ObjectKeyFromObject(set)),
+		ExpectationsSatisfied: satisfied,
+		// Read back from the stored Stalled condition, not kept in memory: a new leader reports what the old one did.
+		CreateFailure: planner.StoredCreateFailure(set.Status),
+	}
 }

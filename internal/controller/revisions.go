@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -105,6 +106,11 @@ func (r *NodeAgentSetReconciler) ensureUpdateRevision(ctx context.Context, set *
 			}
 			renumbered.Annotations[v1alpha1.ChangeCauseAnnotation] = cause
 		}
+		if renumbered.Annotations == nil {
+			renumbered.Annotations = map[string]string{}
+		}
+		// The rollout back to it starts now; its creation time is long past (see rolloutStart).
+		renumbered.Annotations[updateRevisionSinceAnnotation] = r.clock.Now().UTC().Format(time.RFC3339)
 		if err := r.client.Update(ctx, renumbered); err != nil {
 			return nil, false, fmt.Errorf("renumbering revision %s: %w", renumbered.Name, err)
 		}

@@ -2,10 +2,12 @@ package controller
 
 import (
 	"context"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -34,10 +36,55 @@ const (
 	setKind        = "NodeAgentSet"
 )
 
-// CacheOptions are the manager cache settings the reconciler expects: managedFields are dropped from every cached
-// object (the controller never reads them, and at thousands of pods they are most of the memory).
+// CacheOptions are the manager cache settings the reconciler expects. Pods keep only the status subresource's
+// managedFields entry, without its field set: its time is the API server's record of the latest status write, which
+// caps a Ready transition time stamped by a kubelet whose clock runs ahead (placement.ReadySince). Every other
+// managedFields entry, and the field sets, are dropped from every cached object: the controller never reads them,
+// and at thousands of pods they are most of the memory. Nodes are kept without their status (trimNode).
 func CacheOptions() cache.Options {
-	return cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	return cache.Options{
+		DefaultTransform: trimManagedFields,
+		ByObject:         map[client.Object]cache.ByObject{&corev1.Node{}: {Transform: trimNode}},
+	}
+}
+
+// trimManagedFields is the cache transform of CacheOptions.
+func trimManagedFields(in any) (any, error) {
+	obj, err := meta.Accessor(in)
+	if err != nil || obj.GetManagedFields() == nil {
+		// Objects without managedFields are left untouched, as controller-runtime's own stripping transform does.
+		return in, nil
+	}
+	if _, isPod := in.(*corev1.Pod); !isPod {
+		obj.SetManagedFields(nil)
+		return in, nil
+	}
+	var latest *metav1.ManagedFieldsEntry
+	for _, e := range obj.GetManagedFields() {
+		if e.Subresource == "status" && e.Time != nil && (latest == nil || e.Time.After(latest.Time.Time)) {
+			latest = &metav1.ManagedFieldsEntry{Manager: e.Manager, Operation: e.Operation, Subresource: e.Subresource, Time: e.Time}
+		}
+	}
+	if latest == nil {
+		obj.SetManagedFields(nil)
+	} else {
+		obj.SetManagedFields([]metav1.ManagedFieldsEntry{*latest})
+	}
+	return in, nil
+}
+
+// trimNode keeps what placement reads of a node (its name, labels and taints: everything node affinity and
+// taint checks look at) and drops the rest of what a kubelet reports: the status (conditions, images, volumes,
+// capacity, addresses) is most of a node's size and of no use to the controller, which, like upstream, leaves
+// readiness and resources to the scheduler.
+func trimNode(obj any) (any, error) {
+	node, ok := obj.(*corev1.Node)
+	if !ok {
+		return obj, nil
+	}
+	node.ManagedFields = nil
+	node.Status = corev1.NodeStatus{}
+	return node, nil
 }
 
 // controllerUID returns the UID of obj's controlling NodeAgentSet, if it has one.
@@ -80,6 +127,11 @@ func (r *NodeAgentSetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := indexer.IndexField(ctx, &appsv1.ControllerRevision{}, ownerIndex, indexByController); err != nil {
 		return err
 	}
+	indexers, err := indexersFrom(ctx, mgr)
+	if err != nil {
+		return err
+	}
+	r.indexers = indexers
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(controllerName).
 		For(&v1alpha1.NodeAgentSet{}, builder.WithPredicates(predicate.Or(
@@ -106,7 +158,9 @@ func (r *NodeAgentSetReconciler) setForPod(ctx context.Context, pod *corev1.Pod)
 	}
 	ref := metav1.GetControllerOfNoCopy(pod)
 	set := &v1alpha1.NodeAgentSet{}
-	if err := r.client.Get(ctx, types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}, set); err != nil {
+	// A shallow copy of the cached set is enough: callers read its name and UID (this runs for every pod event).
+	if err := r.client.Get(ctx, types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}, set,
+		client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
 	if set.UID != uid {
@@ -177,10 +231,11 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 			h.r.expectations.DeleteObserved(client.ObjectKeyFromObject(set), newPod.UID)
 		}
 	}
-	if hash, ok := newPod.Labels[v1alpha1.ControllerRevisionHashLabel]; ok && hash != oldPod.Labels[v1alpha1.ControllerRevisionHashLabel] {
-		// An in-place update or relabel the controller issued shows up as the new revision label.
+	if mark := podRevisionMark(newPod); mark != podRevisionMark(oldPod) {
+		// An in-place update or relabel the controller issued shows up as the new revision label (or node-override
+		// annotation).
 		if set := h.r.setForPod(ctx, newPod); set != nil {
-			h.r.expectations.UpdateObserved(client.ObjectKeyFromObject(set), newPod.UID, hash)
+			h.r.expectations.UpdateObserved(client.ObjectKeyFromObject(set), newPod.UID, mark)
 		}
 	}
 	oldUID, oldOwned := controllerUID(oldPod)
@@ -191,13 +246,17 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 		}
 	}
 	if newOwned {
-		if ref := metav1.GetControllerOfNoCopy(newPod); ref != nil {
-			enqueue(q, newPod.Namespace, ref.Name)
+		// As upstream resolves a pod's controller: a pod whose set is gone (the garbage collector is removing it)
+		// queues nothing.
+		if set := h.r.setForPod(ctx, newPod); set != nil {
+			enqueue(q, set.Namespace, set.Name)
 		}
 		return
 	}
+	// An orphan may be adopted: one whose labels changed, or one its controller let go of (a DaemonSet deleted with
+	// orphaning during a migration).
 	if metav1.GetControllerOfNoCopy(newPod) == nil &&
-		(!equality.Semantic.DeepEqual(oldPod.Labels, newPod.Labels) || oldOwned) {
+		(!equality.Semantic.DeepEqual(oldPod.Labels, newPod.Labels) || metav1.GetControllerOfNoCopy(oldPod) != nil) {
 		h.r.enqueueSetsSelecting(ctx, newPod, q)
 	}
 }
@@ -208,15 +267,28 @@ func (h *podEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q que
 		return
 	}
 	ref := metav1.GetControllerOfNoCopy(pod)
+	if isDaemonSetPod(pod) {
+		// The node it held is free for a set that selects the pod.
+		h.r.enqueueSetsSelecting(ctx, pod, q)
+		return
+	}
 	if _, owned := controllerUID(pod); !owned || ref == nil {
 		return
 	}
 	key := types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}
 	h.r.expectations.PodGone(key, pod.UID)
-	enqueue(q, key.Namespace, key.Name)
+	if h.r.setForPod(ctx, pod) != nil {
+		enqueue(q, key.Namespace, key.Name)
+	}
 }
 
 func (h *podEventHandler) Generic(context.Context, event.GenericEvent, queue) {}
+
+// isDaemonSetPod: an apps/v1 DaemonSet controls the pod.
+func isDaemonSetPod(pod *corev1.Pod) bool {
+	ref := metav1.GetControllerOfNoCopy(pod)
+	return ref != nil && ref.Kind == "DaemonSet" && strings.HasPrefix(ref.APIVersion, "apps/")
+}
 
 // nodeEventHandler queues only the sets a node change can affect: those that should (or should no longer) run on
 // the node, and on removal those with pods on it.
@@ -265,6 +337,14 @@ func (h *nodeEventHandler) Update(ctx context.Context, e event.UpdateEvent, q qu
 		newRun, newContinue := placement.NodeShouldRunPod(newNode, set)
 		if oldRun != newRun || oldContinue != newContinue {
 			enqueue(q, set.Namespace, set.Name)
+			return
+		}
+		// A node moved to another node class: its pod may have to be replaced with another override.
+		if len(set.Spec.NodeOverrides) > 0 {
+			overrides := placement.NewOverrideMatcher(set.Spec.NodeOverrides)
+			if placement.OverrideName(overrides.For(oldNode)) != placement.OverrideName(overrides.For(newNode)) {
+				enqueue(q, set.Namespace, set.Name)
+			}
 		}
 	})
 }

@@ -2,14 +2,14 @@ package controller
 
 import (
 	"context"
-	"sync"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/metrics"
@@ -27,11 +27,12 @@ func mergeConditions(stored, planned []metav1.Condition) []metav1.Condition {
 }
 
 // writeStatus writes the planned status through the status subresource, only when it differs from the stored one,
-// and updates the set's metrics.
-func (r *NodeAgentSetReconciler) writeStatus(ctx context.Context, set *v1alpha1.NodeAgentSet, planned v1alpha1.NodeAgentSetStatus) error {
+// and updates the set's metrics. A write that completes a rollout records its duration: "complete" is the Ready
+// condition's judgement (metrics.RolloutCompleted), and the start is read from the update revision
+// (rolloutStart), so a rollout that spans a restart or a leader failover is measured once and from its real start.
+func (r *NodeAgentSetReconciler) writeStatus(ctx context.Context, set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, planned v1alpha1.NodeAgentSetStatus) error {
 	next := planned
 	next.Conditions = mergeConditions(set.Status.Conditions, planned.Conditions)
-	r.rollouts.observe(client.ObjectKeyFromObject(set), next, r.clock.Now())
 	if equality.Semantic.DeepEqual(set.Status, next) {
 		metrics.RecordStatus(set)
 		return nil
@@ -42,49 +43,27 @@ func (r *NodeAgentSetReconciler) writeStatus(ctx context.Context, set *v1alpha1.
 		return err
 	}
 	metrics.RecordStatus(updated)
+	if start, ok := rolloutStart(update); ok && metrics.RolloutCompleted(set.Status, next) {
+		metrics.ObserveRolloutDuration(set.Namespace, set.Name, r.clock.Now().Sub(start).Seconds())
+	}
 	return nil
 }
 
 func forgetMetrics(key types.NamespacedName) { metrics.Forget(key.Namespace, key.Name) }
 
-// rolloutTracker measures rollouts for the rollout-duration histogram: from the first pass that sees a new update
-// revision to the first pass that finds it complete. It lives in memory, so a rollout that spans a controller restart
-// is not measured rather than measured wrong.
-type rolloutTracker struct {
-	mu    sync.Mutex
-	bySet map[types.NamespacedName]rolloutStart
-}
+// updateRevisionSinceAnnotation is on a ControllerRevision that became the update revision again (a rollback
+// renumbers it): the RFC 3339 time it did. A revision created for a new template started its rollout when it was
+// created.
+const updateRevisionSinceAnnotation = "apps.nodeagentset.io/update-revision-since"
 
-type rolloutStart struct {
-	revision string
-	at       time.Time
-	done     bool
-}
-
-func newRolloutTracker() *rolloutTracker {
-	return &rolloutTracker{bySet: map[types.NamespacedName]rolloutStart{}}
-}
-
-func (t *rolloutTracker) observe(key types.NamespacedName, status v1alpha1.NodeAgentSetStatus, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	cur, known := t.bySet[key]
-	if !known || cur.revision != status.UpdateRevision {
-		// The first revision a controller sees for a set is not a rollout it watched start.
-		t.bySet[key] = rolloutStart{revision: status.UpdateRevision, at: now, done: !known}
-		return
+// rolloutStart is when the rollout to rev began: rev's update-revision-since annotation, or its creation time. ok is
+// false for the set's first revision (the initial placement is not a rollout) and when rev is nil.
+func rolloutStart(rev *appsv1.ControllerRevision) (time.Time, bool) {
+	if rev == nil || rev.Revision <= 1 {
+		return time.Time{}, false
 	}
-	ready := meta.FindStatusCondition(status.Conditions, v1alpha1.ConditionReady)
-	if cur.done || ready == nil || ready.Status != metav1.ConditionTrue || ready.Reason != v1alpha1.ReasonRolloutComplete {
-		return
+	if since, err := time.Parse(time.RFC3339, rev.Annotations[updateRevisionSinceAnnotation]); err == nil {
+		return since, true
 	}
-	cur.done = true
-	t.bySet[key] = cur
-	metrics.ObserveRolloutDuration(key.Namespace, key.Name, now.Sub(cur.at).Seconds())
-}
-
-func (t *rolloutTracker) forget(key types.NamespacedName) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.bySet, key)
+	return rev.CreationTimestamp.Time, !rev.CreationTimestamp.IsZero()
 }

@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
@@ -114,4 +116,20 @@ func Forget(namespace, name string) {
 // ObserveRolloutDuration records how long one of the set's rollouts took, in seconds.
 func ObserveRolloutDuration(namespace, name string, seconds float64) {
 	rolloutDuration.WithLabelValues(namespace, name).Observe(seconds)
+}
+
+// RolloutCompleted reports whether going from the stored status to next completes a rollout: next's Ready condition
+// says RolloutComplete and the stored one did not say so for the same update revision. The judgement is the
+// conditions' (the planner's), never recomputed here from the counters.
+func RolloutCompleted(stored, next v1alpha1.NodeAgentSetStatus) bool {
+	if !rolloutComplete(next) {
+		return false
+	}
+	return !rolloutComplete(stored) || stored.UpdateRevision != next.UpdateRevision
+}
+
+func rolloutComplete(status v1alpha1.NodeAgentSetStatus) bool {
+	ready := meta.FindStatusCondition(status.Conditions, v1alpha1.ConditionReady)
+	return ready != nil && ready.Status == metav1.ConditionTrue && ready.Reason == v1alpha1.ReasonRolloutComplete &&
+		ready.ObservedGeneration == status.ObservedGeneration
 }

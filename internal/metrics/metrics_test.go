@@ -193,3 +193,32 @@ func TestMetricsAreOnTheManagersRegistry(t *testing.T) {
 }
 
 func gatherer() prometheus.Gatherer { return ctrlmetrics.Registry }
+
+func TestRolloutCompletedReadsTheReadyCondition(t *testing.T) {
+	status := func(rev string, ready metav1.ConditionStatus, reason string) v1alpha1.NodeAgentSetStatus {
+		return v1alpha1.NodeAgentSetStatus{ObservedGeneration: 3, UpdateRevision: rev,
+			// Counters that look complete must not matter: the judgement is the condition's.
+			DesiredNumberScheduled: 2, UpdatedNumberScheduled: 2, NumberAvailable: 2,
+			Conditions: []metav1.Condition{{Type: v1alpha1.ConditionReady, Status: ready, Reason: reason, ObservedGeneration: 3}}}
+	}
+	rolling := status("agent-2", metav1.ConditionFalse, v1alpha1.ReasonRollingUpdate)
+	done := status("agent-2", metav1.ConditionTrue, v1alpha1.ReasonRolloutComplete)
+	cases := []struct {
+		name         string
+		stored, next v1alpha1.NodeAgentSetStatus
+		want         bool
+	}{
+		{"rolling to complete", rolling, done, true},
+		{"complete stays complete", done, done, false},
+		{"still rolling", rolling, rolling, false},
+		{"complete for a new revision", status("agent-1", metav1.ConditionTrue, v1alpha1.ReasonRolloutComplete), done, true},
+		{"partitioned is not complete", rolling, status("agent-2", metav1.ConditionTrue, v1alpha1.ReasonPartitioned), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := RolloutCompleted(tc.stored, tc.next); got != tc.want {
+				t.Errorf("RolloutCompleted = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -11,10 +11,11 @@ import (
 )
 
 // NewPod builds the pod that set runs on nodeName, labelled with the revision hash. It is a deep copy of the
-// template with the set's namespace, the name prefix "<set>-", the controller-revision-hash label, a controller
-// owner reference that blocks the owner's foreground deletion until the pod is gone, the default tolerations, and
-// a required node affinity that selects only nodeName. spec.nodeName is left as the template has it (normally
-// empty), so the default scheduler binds the pod and checks resources and ports. set is not modified.
+// template with the set's namespace, the name prefix "<set>-", the controller-revision-hash label,
+// cluster-autoscaler's daemonset-pod annotation, a controller owner reference that blocks the owner's foreground
+// deletion until the pod is gone, the default tolerations, and a required node affinity that selects only
+// nodeName. spec.nodeName is left as the template has it (normally empty), so the default scheduler binds the pod
+// and checks resources and ports. set is not modified.
 func NewPod(set *v1alpha1.NodeAgentSet, nodeName, hash string) *corev1.Pod {
 	return NewPodFromTemplate(set, &set.Spec.Template, nodeName, hash)
 }
@@ -29,13 +30,21 @@ func NewPodFromTemplate(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplate
 		labels[k] = v
 	}
 	labels[v1alpha1.ControllerRevisionHashLabel] = hash
+	// cluster-autoscaler recognises DaemonSet pods by their owner's kind or by this annotation: with it, a node's
+	// agent does not block scaling the node down and is counted in the templates of new nodes. A value the template
+	// sets itself (an opt-out) is kept.
+	annotations := make(map[string]string, len(template.Annotations)+1)
+	annotations[v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation] = "true"
+	for k, v := range template.Annotations {
+		annotations[k] = v
+	}
 
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:       set.Namespace,
 			GenerateName:    set.Name + "-",
 			Labels:          labels,
-			Annotations:     template.Annotations,
+			Annotations:     annotations,
 			Finalizers:      template.Finalizers,
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(set, v1alpha1.GroupVersion.WithKind("NodeAgentSet"))},
 		},
@@ -43,6 +52,21 @@ func NewPodFromTemplate(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplate
 	}
 	AddDefaultTolerations(&pod.Spec)
 	pod.Spec.Affinity = pinToNode(pod.Spec.Affinity, nodeName)
+	return pod
+}
+
+// NewPodWithOverride is NewPodFromTemplate with a spec.nodeOverrides entry applied to the template (nil for none).
+// The pod records the override's name in the NodeOverrideAnnotation.
+func NewPodWithOverride(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplateSpec, o *v1alpha1.NodeOverride, nodeName, hash string) *corev1.Pod {
+	pod := NewPodFromTemplate(set, ApplyOverride(template, o), nodeName, hash)
+	if o != nil {
+		annotations := make(map[string]string, len(pod.Annotations)+1)
+		for k, v := range pod.Annotations {
+			annotations[k] = v
+		}
+		annotations[v1alpha1.NodeOverrideAnnotation] = o.Name
+		pod.Annotations = annotations
+	}
 	return pod
 }
 
@@ -104,29 +128,69 @@ func IsPodReady(pod *corev1.Pod) bool {
 	return c != nil && c.Status == corev1.ConditionTrue
 }
 
-// IsPodAvailable reports whether the pod has been ready for at least minReadySeconds at now. With minReadySeconds 0
-// a ready pod is available at once. A ready pod without a transition time is not available when minReadySeconds is
-// positive, since how long it has been ready is unknown.
+// IsPodAvailable reports whether the pod counts as available at now, with kubectl's podutils semantics: ready, and
+// either minReadySeconds is 0 or it has been ready for at least minReadySeconds (see ReadySince). With
+// minReadySeconds 0 a ready pod is available at once, whatever its Ready transition time says: a kubelet whose clock
+// runs ahead of the controller's must not hold a rollout back. A ready pod without a transition time is not
+// available when minReadySeconds is positive, since how long it has been ready is unknown.
 func IsPodAvailable(pod *corev1.Pod, minReadySeconds int32, now time.Time) bool {
+	if _, ready := ReadySince(pod); !ready {
+		// Not ready, or patched in place and not yet restarted on its new images.
+		return false
+	}
+	if minReadySeconds <= 0 {
+		return true
+	}
 	at, ok := AvailableAt(pod, minReadySeconds)
 	return ok && !at.After(now)
 }
 
-// AvailableAt is when a ready pod becomes available: the Ready condition's lastTransitionTime plus minReadySeconds.
-// ok is false when the pod is not ready, or when minReadySeconds is positive and the transition time is unknown.
-// With minReadySeconds 0 a ready pod is available from its transition time (the zero time if that is unknown).
+// AvailableAt is when a ready pod becomes available: ReadySince plus minReadySeconds. ok is false when the pod is not
+// ready, when minReadySeconds is 0 (availability then does not depend on time: a ready pod is available), or when
+// the ready time is unknown. A time after now means the pod becomes available then with no other change, so a
+// reconcile must look again at that moment. A pod whose images were patched in place is not ready in this sense
+// until the kubelet reports each changed container restarted on its new image (see ReadySince), so maxUnavailable
+// holds for it as for a recreated pod.
 func AvailableAt(pod *corev1.Pod, minReadySeconds int32) (at time.Time, ok bool) {
-	c := readyCondition(pod)
-	if c == nil || c.Status != corev1.ConditionTrue {
-		return time.Time{}, false
-	}
 	if minReadySeconds <= 0 {
-		return c.LastTransitionTime.Time, true
-	}
-	if c.LastTransitionTime.IsZero() {
 		return time.Time{}, false
 	}
-	return c.LastTransitionTime.Add(time.Duration(minReadySeconds) * time.Second), true
+	since, ok := ReadySince(pod)
+	if !ok || since.IsZero() {
+		return time.Time{}, false
+	}
+	return since.Add(time.Duration(minReadySeconds) * time.Second), true
+}
+
+// ReadySince is when the pod became ready, as far as the controller can tell; ok is false when it is not ready. It is
+// the Ready condition's lastTransitionTime, which the kubelet stamps with the node's clock, capped at the time the
+// API server recorded the pod's latest status write (the managedFields entry of the status subresource, stamped with
+// the API server's clock): a pod cannot have become ready after the status saying so was stored. Without the cap a
+// kubelet clock running ahead would keep the pod unavailable for minReadySeconds plus the skew; with it the wait is
+// about minReadySeconds, and never shorter. Without managedFields (stripped, or a hand-made object) the transition
+// time is taken as it is.
+func ReadySince(pod *corev1.Pod) (time.Time, bool) {
+	c := readyCondition(pod)
+	if c == nil || c.Status != corev1.ConditionTrue || inPlaceUpdatePending(pod) {
+		return time.Time{}, false
+	}
+	since := c.LastTransitionTime.Time
+	if written, ok := LastStatusWrite(pod); ok && !since.IsZero() && since.After(written) {
+		since = written
+	}
+	return since, true
+}
+
+// LastStatusWrite is when the API server last stored a write of the pod's status subresource, from managedFields;
+// ok is false when no such entry has a time.
+func LastStatusWrite(pod *corev1.Pod) (time.Time, bool) {
+	var latest time.Time
+	for _, e := range pod.ManagedFields {
+		if e.Subresource == "status" && e.Time != nil && e.Time.After(latest) {
+			latest = e.Time.Time
+		}
+	}
+	return latest, !latest.IsZero()
 }
 
 func readyCondition(pod *corev1.Pod) *corev1.PodCondition {

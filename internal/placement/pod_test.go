@@ -94,8 +94,9 @@ func TestNewPod(t *testing.T) {
 			if !reflect.DeepEqual(pod.Labels, wantLabels) {
 				t.Errorf("labels = %v, want %v", pod.Labels, wantLabels)
 			}
-			if pod.Annotations["note"] != "kept" {
-				t.Errorf("annotations = %v, want the template's", pod.Annotations)
+			wantAnnotations := map[string]string{"note": "kept", v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation: "true"}
+			if !reflect.DeepEqual(pod.Annotations, wantAnnotations) {
+				t.Errorf("annotations = %v, want the template's and cluster-autoscaler's %v", pod.Annotations, wantAnnotations)
 			}
 			if len(pod.OwnerReferences) != 1 {
 				t.Fatalf("ownerReferences = %v, want one", pod.OwnerReferences)
@@ -126,6 +127,18 @@ func TestNewPod(t *testing.T) {
 				t.Fatalf("changing the pod changed the set")
 			}
 		})
+	}
+}
+
+func TestNewPodKeepsTemplateAutoscalerOptOut(t *testing.T) {
+	set := testSet(nil)
+	set.Spec.Template.Annotations = map[string]string{v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation: "false"}
+	if got := NewPod(set, "n1", "abc123").Annotations[v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation]; got != "false" {
+		t.Errorf("%s = %q, want the template's \"false\"", v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation, got)
+	}
+	set.Spec.Template.Annotations = nil
+	if got := NewPod(set, "n1", "abc123").Annotations[v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation]; got != "true" {
+		t.Errorf("%s = %q without template annotations, want \"true\"", v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation, got)
 	}
 }
 
@@ -215,10 +228,10 @@ func TestPodReadiness(t *testing.T) {
 	}{
 		{"no conditions", &corev1.Pod{}, 0, false, false, time.Time{}, false},
 		{"not ready", pod(corev1.ConditionFalse, now.Add(-time.Hour)), 0, false, false, time.Time{}, false},
-		{"ready, minReadySeconds 0", pod(corev1.ConditionTrue, now), 0, true, true, now, true},
+		{"ready, minReadySeconds 0", pod(corev1.ConditionTrue, now), 0, true, true, time.Time{}, false},
 		{"ready long enough", pod(corev1.ConditionTrue, now.Add(-10*time.Second)), 10, true, true, now, true},
 		{"ready not long enough", pod(corev1.ConditionTrue, now.Add(-9*time.Second)), 10, true, false, now.Add(time.Second), true},
-		{"ready without transition time, minReadySeconds 0", pod(corev1.ConditionTrue, time.Time{}), 0, true, true, time.Time{}, true},
+		{"ready without transition time, minReadySeconds 0", pod(corev1.ConditionTrue, time.Time{}), 0, true, true, time.Time{}, false},
 		{"ready without transition time, minReadySeconds 5", pod(corev1.ConditionTrue, time.Time{}), 5, true, false, time.Time{}, false},
 	}
 	for _, tc := range cases {
@@ -226,6 +239,57 @@ func TestPodReadiness(t *testing.T) {
 			if got := IsPodReady(tc.pod); got != tc.wantReady {
 				t.Errorf("IsPodReady = %v, want %v", got, tc.wantReady)
 			}
+			if got := IsPodAvailable(tc.pod, tc.minReady, now); got != tc.wantAvailable {
+				t.Errorf("IsPodAvailable = %v, want %v", got, tc.wantAvailable)
+			}
+			at, ok := AvailableAt(tc.pod, tc.minReady)
+			if ok != tc.wantAtOK || !at.Equal(tc.wantAt) {
+				t.Errorf("AvailableAt = %v, %v; want %v, %v", at, ok, tc.wantAt, tc.wantAtOK)
+			}
+		})
+	}
+}
+
+// A kubelet whose clock runs ahead stamps Ready transition times in the controller's future. With minReadySeconds 0
+// that must not matter (kubectl's podutils: ready and minReadySeconds == 0 is available); with minReadySeconds
+// positive the API server's record of the status write caps the ready time, so the wait is minReadySeconds, not
+// minReadySeconds plus the skew.
+func TestPodAvailabilityUnderKubeletClockSkew(t *testing.T) {
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	skewed := func(readyAt, writtenAt time.Time) *corev1.Pod {
+		p := &corev1.Pod{Status: corev1.PodStatus{Conditions: []corev1.PodCondition{
+			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(readyAt)},
+		}}}
+		if !writtenAt.IsZero() {
+			at := metav1.NewTime(writtenAt)
+			p.ManagedFields = []metav1.ManagedFieldsEntry{
+				{Manager: "kube-scheduler", Operation: metav1.ManagedFieldsOperationUpdate, Time: &metav1.Time{Time: writtenAt.Add(-time.Minute)}},
+				{Manager: "kubelet", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", Time: &at},
+			}
+		}
+		return p
+	}
+	cases := []struct {
+		name          string
+		pod           *corev1.Pod
+		minReady      int32
+		wantAvailable bool
+		wantAt        time.Time
+		wantAtOK      bool
+	}{
+		{"ready 30s in the future, minReadySeconds 0", skewed(now.Add(30*time.Second), time.Time{}), 0, true, time.Time{}, false},
+		{"ready 30s in the future, status written now, minReadySeconds 0", skewed(now.Add(30*time.Second), now), 0, true, time.Time{}, false},
+		{"ready 30s in the future, status written 2s ago, minReadySeconds 5", skewed(now.Add(30*time.Second), now.Add(-2*time.Second)), 5,
+			false, now.Add(3 * time.Second), true},
+		{"ready 30s in the future, status written 6s ago, minReadySeconds 5", skewed(now.Add(30*time.Second), now.Add(-6*time.Second)), 5,
+			true, now.Add(-time.Second), true},
+		{"ready 30s in the future, write time unknown, minReadySeconds 5", skewed(now.Add(30*time.Second), time.Time{}), 5,
+			false, now.Add(35 * time.Second), true},
+		{"no skew: an earlier transition time stands", skewed(now.Add(-10*time.Second), now.Add(-2*time.Second)), 5,
+			true, now.Add(-5 * time.Second), true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
 			if got := IsPodAvailable(tc.pod, tc.minReady, now); got != tc.wantAvailable {
 				t.Errorf("IsPodAvailable = %v, want %v", got, tc.wantAvailable)
 			}

@@ -3,15 +3,19 @@ package planner
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/placement"
+	"github.com/nodeagentset/nodeagentset/internal/revision"
 )
 
 // Decide plans one reconcile of a NodeAgentSet: it groups the set's pods by node, decides per node which pod to
@@ -23,13 +27,15 @@ import (
 func Decide(s Snapshot) Plan {
 	d := newDecision(s)
 	d.manage()
+	d.relabel()
 	d.rollingUpdate()
 
 	plan := Plan{
 		Status:       d.status(),
 		RequeueAfter: d.requeueAfter(),
 	}
-	if s.ExpectationsSatisfied && s.Set.DeletionTimestamp == nil {
+	// With an unusable selector no pod is created or deleted: which pods belong to the set is unknown.
+	if s.ExpectationsSatisfied && s.Set.DeletionTimestamp == nil && d.invalidSelector == "" {
 		if d.selectorMismatch == "" {
 			// Pods from a template the selector does not match would be released as soon as they exist and
 			// replaced again, without end; nothing is created until the spec is fixed.
@@ -51,6 +57,8 @@ type nodeState struct {
 	pods []*corev1.Pod
 	// failedInBackoff is set when a failed pod on the node waits for its backoff before it is replaced.
 	failedInBackoff bool
+	// override is the spec.nodeOverrides entry the update revision applies to the node; nil for none.
+	override *v1alpha1.NodeOverride
 }
 
 func (n *nodeState) name() string { return n.node.Name }
@@ -65,15 +73,36 @@ type decision struct {
 	nodes    []*nodeState // sorted by node name
 	desired  int          // nodes with shouldRun
 	strategy strategy
+	// canary is the canary of the update revision, nil when the rolling update has none.
+	canary *canaryState
 
 	creates      map[string]CreateReason
 	deletes      map[string]PodDeletion // by namespace/name
 	updates      map[string]PodUpdate   // by namespace/name; never a pod that is also in deletes
 	backoffNext  map[string]bool
 	backoffWaits []time.Duration
+	// deadlineIn is how long until the progress deadline passes, zero when it does not run.
+	deadlineIn time.Duration
 
 	// selectorMismatch explains why the template's labels do not match the selector; empty when they do.
 	selectorMismatch string
+	// invalidSelector explains why the selector cannot be used at all (InvalidSelector); empty when it can.
+	invalidSelector string
+
+	// byName finds a node's state by node name.
+	byName map[string]*nodeState
+	// upToDate says, per pod of the snapshot, whether it runs the update revision with the override its node
+	// takes now: its hash is the update revision's and its node-override annotation names that override. A pod of
+	// the update revision on a node that now takes another override is old and is replaced (or relabelled).
+	upToDate map[*corev1.Pod]bool
+	// relabelled are the pods this pass moves to the update revision by relabelling: they count as updated.
+	relabelled map[*corev1.Pod]bool
+	specs      effectiveSpecs
+	// daemonSetNodes run a live pod that matches the selector and that a DaemonSet controls.
+	daemonSetNodes map[string]bool
+
+	// templates are the revisions' decoded contents by hash, filled as the pass needs them (in-place updates).
+	templates map[string]*revision.Content
 }
 
 func newDecision(s Snapshot) *decision {
@@ -87,19 +116,23 @@ func newDecision(s Snapshot) *decision {
 		deletes:     map[string]PodDeletion{},
 		updates:     map[string]PodUpdate{},
 		backoffNext: map[string]bool{},
+		upToDate:    make(map[*corev1.Pod]bool, len(s.Pods)),
+		relabelled:  map[*corev1.Pod]bool{},
 	}
 	if d.backoff == nil {
 		d.backoff = NoBackoff{}
 	}
 
 	filter := placement.NewNodeFilter(s.Set)
+	overrides := placement.NewOverrideMatcher(s.Set.Spec.NodeOverrides)
 	byName := make(map[string]*nodeState, len(s.Nodes))
+	d.byName = byName
 	for _, node := range s.Nodes {
 		if node == nil || byName[node.Name] != nil {
 			continue
 		}
 		run, stay := filter.ShouldRun(node)
-		st := &nodeState{node: node, shouldRun: run, shouldContinueRunning: stay}
+		st := &nodeState{node: node, shouldRun: run, shouldContinueRunning: stay, override: overrides.For(node)}
 		byName[node.Name] = st
 		d.nodes = append(d.nodes, st)
 		if run {
@@ -128,10 +161,24 @@ func newDecision(s Snapshot) *decision {
 			continue
 		}
 		st.pods = append(st.pods, pod)
+		d.upToDate[pod] = d.hash != "" && pod.Labels[v1alpha1.ControllerRevisionHashLabel] == d.hash &&
+			placement.PodOverride(pod) == placement.OverrideName(st.override)
+	}
+	d.specs = newEffectiveSpecs(s)
+	d.daemonSetNodes = map[string]bool{}
+	for _, pod := range s.DaemonSetPods {
+		if pod == nil || isTerminal(pod) {
+			continue
+		}
+		if nodeName, err := placement.TargetNodeName(pod); err == nil {
+			d.daemonSetNodes[nodeName] = true
+		}
 	}
 
 	d.strategy = resolveStrategy(s.Set, d.desired)
+	d.invalidSelector = InvalidSelector(s.Set)
 	d.selectorMismatch = selectorMismatch(s.Set)
+	d.canary = d.resolveCanary()
 	return d
 }
 
@@ -149,7 +196,7 @@ func (d *decision) manage() {
 			continue
 		}
 
-		if st.shouldRun && d.needsPod(st) {
+		if st.shouldRun && d.needsPod(st) && !d.daemonSetNodes[st.name()] {
 			d.create(st.name(), CreateMissing)
 		}
 
@@ -255,7 +302,11 @@ func (d *decision) update(u PodUpdate) {
 func (d *decision) sortedCreates() []PodCreation {
 	out := make([]PodCreation, 0, len(d.creates))
 	for node, reason := range d.creates {
-		out = append(out, PodCreation{NodeName: node, Reason: reason})
+		c := PodCreation{NodeName: node, Reason: reason, Revision: d.revisionForNewPod(node)}
+		if st := d.byName[node]; st != nil {
+			c.NodeOverride = placement.OverrideName(st.override)
+		}
+		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].NodeName < out[j].NodeName })
 	if len(out) == 0 {
@@ -299,12 +350,34 @@ func (d *decision) sortedBackoffNext() []string {
 	return out
 }
 
+// isUpdated: the pod runs the update revision with its node's override, or this pass relabels it to that.
 func (d *decision) isUpdated(pod *corev1.Pod) bool {
+	if d.relabelled[pod] {
+		return true
+	}
+	if upToDate, ok := d.upToDate[pod]; ok {
+		return upToDate
+	}
 	return d.hash != "" && pod.Labels[v1alpha1.ControllerRevisionHashLabel] == d.hash
 }
 
 func (d *decision) isAvailable(pod *corev1.Pod) bool {
 	return placement.IsPodAvailable(pod, d.set.Spec.MinReadySeconds, d.now)
+}
+
+// availableSince is when a pod became available: when it became ready (as placement.ReadySince tells, capped by the
+// API server's record of the status write) plus minReadySeconds, and never later than now, since an available pod
+// is available now whatever a skewed kubelet clock stamped. ok is false while the pod is not available.
+func (d *decision) availableSince(pod *corev1.Pod) (time.Time, bool) {
+	if !d.isAvailable(pod) {
+		return time.Time{}, false
+	}
+	since, _ := placement.ReadySince(pod)
+	at := since.Add(time.Duration(d.set.Spec.MinReadySeconds) * time.Second)
+	if at.After(d.now) {
+		at = d.now
+	}
+	return at, true
 }
 
 func revisionHash(rev *appsv1.ControllerRevision) string {
@@ -357,12 +430,44 @@ func sortedPods(pods []*corev1.Pod) []*corev1.Pod {
 	return out
 }
 
+// InvalidSelector says, naming the field and value, why the set's selector cannot be used at all: missing, empty
+// (it would select every pod in the namespace) or malformed (an operator the API does not know, In without values,
+// a bad key). Empty when the selector is usable. The CRD schema and the admission webhook keep such sets out; this
+// guards a set stored without the webhook, with what the schema cannot check. The reconciler then touches no pod.
+func InvalidSelector(set *v1alpha1.NodeAgentSet) string {
+	path := field.NewPath("spec", "selector")
+	selector := set.Spec.Selector
+	if selector == nil {
+		return field.Required(path, "a NodeAgentSet needs a selector").Error()
+	}
+	if len(selector.MatchLabels)+len(selector.MatchExpressions) == 0 {
+		return field.Invalid(path, "{}", "empty selector is invalid for a NodeAgentSet: it would select every pod in the namespace").Error()
+	}
+	errs := metav1validation.ValidateLabelSelector(selector, metav1validation.LabelSelectorValidationOptions{}, path)
+	if len(errs) == 0 {
+		if _, err := metav1.LabelSelectorAsSelector(selector); err != nil {
+			errs = append(errs, field.Invalid(path, selector.String(), err.Error()))
+		}
+	}
+	if len(errs) == 0 {
+		return ""
+	}
+	msgs := make([]string, 0, len(errs))
+	for _, e := range errs {
+		msgs = append(msgs, e.Error())
+	}
+	// matchLabels is a map: sorted, the message is the same on every pass and the status is not rewritten.
+	sort.Strings(msgs)
+	return strings.Join(msgs, "; ")
+}
+
 // selectorMismatch says, naming the field and value, why the set's selector does not select its own template's
-// pods; empty when it does. The admission webhook rejects such sets; this guards a set stored without it.
+// pods; empty when it does (or when it is invalid, which InvalidSelector reports). The admission webhook rejects
+// such sets; this guards a set stored without it.
 func selectorMismatch(set *v1alpha1.NodeAgentSet) string {
 	selector, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
 	if err != nil {
-		return fmt.Sprintf("spec.selector: invalid value: %v", err)
+		return ""
 	}
 	if !selector.Matches(labels.Set(set.Spec.Template.Labels)) {
 		return fmt.Sprintf("spec.selector: %q does not match the template labels %v; no pods are created until it does",

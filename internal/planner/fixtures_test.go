@@ -166,6 +166,21 @@ func readyAgo(d time.Duration) podOpt {
 	return func(p *corev1.Pod) { setReady(p, corev1.ConditionTrue, t0.Add(-d)) }
 }
 
+// readyAt makes the pod ready since t as its kubelet stamped it (t may be after t0: a kubelet clock running ahead).
+func readyAt(t time.Time) podOpt {
+	return func(p *corev1.Pod) { setReady(p, corev1.ConditionTrue, t) }
+}
+
+// statusWrittenAt records, as the API server does in managedFields, that the pod's status was last written at t.
+func statusWrittenAt(t time.Time) podOpt {
+	return func(p *corev1.Pod) {
+		at := metav1.NewTime(t)
+		p.ManagedFields = append(p.ManagedFields, metav1.ManagedFieldsEntry{
+			Manager: "kubelet", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", Time: &at,
+		})
+	}
+}
+
 func notReady() podOpt {
 	return func(p *corev1.Pod) { setReady(p, corev1.ConditionFalse, t0.Add(-time.Minute)) }
 }

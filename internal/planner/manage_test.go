@@ -36,8 +36,8 @@ func runPlanCases(t *testing.T, cases []planCase) {
 			if !reflect.DeepEqual(plan.BackoffNext, tc.wantBackoffNext) {
 				t.Errorf("backoffNext = %v, want %v", plan.BackoffNext, tc.wantBackoffNext)
 			}
-			if plan.RequeueAfter != tc.wantRequeue {
-				t.Errorf("requeueAfter = %v, want %v", plan.RequeueAfter, tc.wantRequeue)
+			if want := withFreshDeadline(tc.snap, plan, tc.wantRequeue); plan.RequeueAfter != want {
+				t.Errorf("requeueAfter = %v, want %v", plan.RequeueAfter, want)
 			}
 			if !reflect.DeepEqual(before, tc.snap.Set) {
 				t.Errorf("Decide modified the set")
@@ -48,6 +48,24 @@ func runPlanCases(t *testing.T, cases []planCase) {
 			}
 		})
 	}
+}
+
+// withFreshDeadline is the requeue a table that is about other timers expects once the progress deadline is taken
+// into account: a rollout that starts counting in this pass (base = now) also wakes up when its full deadline
+// passes, whichever comes first.
+func withFreshDeadline(snap Snapshot, plan Plan, want time.Duration) time.Duration {
+	base := plan.Status.ProgressDeadlineBase
+	if base == nil || !base.Time.Equal(snap.Now) {
+		return want
+	}
+	deadline := time.Duration(v1alpha1.DefaultProgressDeadline(snap.Set.Spec.MinReadySeconds)) * time.Second
+	if p := snap.Set.Spec.ProgressDeadlineSeconds; p != nil {
+		deadline = time.Duration(*p) * time.Second
+	}
+	if want == 0 || deadline < want {
+		return deadline
+	}
+	return want
 }
 
 func with(s Snapshot, f func(*Snapshot)) Snapshot {

@@ -48,12 +48,28 @@ package planner
 //     unavailable-first, then by node name, so a broken old pod is the first to be replaced and, in a steady
 //     cluster, the nodes that keep the old revision are the last P by name.
 //   - OnDelete: nothing happens here; old pods stay until someone deletes them.
+//   - canary: until the canary of the update revision passed, only canary nodes are candidates (both without and
+//     with surge), within the same budgets; a failed canary with Abort deletes the canary nodes' pods of the update
+//     revision first (unavailable ones at once, available ones within max(maxUnavailable, 1)), and manage() gives
+//     non-canary nodes without a pod (and, after an Abort, canary nodes too) the stable revision. With no matching
+//     node nothing is updated. The canary's own assumptions and invariants are in canary.go; the simulation checks
+//     containment after every step.
+//   - progress deadline: counted in status.go from status.progressDeadlineBase; it never changes a plan, only the
+//     conditions.
+//   - podUpdatePolicy InPlaceIfPossible (without surge): an old pod chosen for replacement whose revision's template
+//     differs from the update revision's only in container images (and template labels and annotations) gets its
+//     images and revision label patched instead of being deleted. It is then of the update revision and, until the
+//     kubelet reports the changed containers restarted on the new images and the pod available again, counts
+//     against maxUnavailable exactly as a deleted pod's node does (placement.AvailableAt says so). Anything else
+//     about the pod, or a revision that cannot be read, falls back to recreating it.
 
 import (
 	"fmt"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/nodeagentset/nodeagentset/internal/placement"
 )
 
 // updateCandidate is a node whose only live pod is old.
@@ -64,9 +80,10 @@ type updateCandidate struct {
 }
 
 func (d *decision) rollingUpdate() {
-	if !d.strategy.rollingUpdate || d.strategy.invalid != "" {
+	if !d.strategy.rollingUpdate || d.strategy.invalid != "" || d.canary.noNodes() {
 		return
 	}
+	d.abortCanary()
 	if d.strategy.maxSurge > 0 {
 		d.surgeUpdate()
 		return
@@ -167,7 +184,9 @@ func (d *decision) unavailableUpdate() {
 			if c.unavailable {
 				numUnavailable++
 			}
-			cands = append(cands, c)
+			if d.canaryAllowsUpdate(st) {
+				cands = append(cands, c)
+			}
 		}
 	}
 	if d.strategy.paused {
@@ -194,8 +213,13 @@ func (d *decision) unavailableUpdate() {
 		if c.unavailable {
 			how = "is not available; replacing it at once"
 		}
-		d.delete(c.old, DeleteRollingUpdate, fmt.Sprintf("pod %s/%s on node %s is of an old revision and %s",
-			c.old.Namespace, c.old.Name, c.st.name(), how))
+		msg := fmt.Sprintf("pod %s/%s on node %s is of an old revision and %s", c.old.Namespace, c.old.Name, c.st.name(), how)
+		if images, ok := d.inPlaceImages(c.st, c.old); ok {
+			d.update(PodUpdate{Pod: c.old, Revision: d.snap.UpdateRevision, Images: images, Reason: UpdateInPlace,
+				NodeOverride: placement.OverrideName(c.st.override), Message: msg + " in place: only container images differ"})
+			continue
+		}
+		d.delete(c.old, DeleteRollingUpdate, msg)
 	}
 }
 
@@ -238,6 +262,8 @@ func (d *decision) surgeUpdate() {
 			case len(st.pods) > 1:
 				// A pod still terminating beside the old one: starting the new pod now would make three on the node.
 				// It starts once the terminating pod is gone.
+			case !d.canaryAllowsUpdate(st):
+				// The canary holds the update revision to the canary nodes.
 			default:
 				cands = append(cands, c)
 			}

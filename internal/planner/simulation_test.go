@@ -12,18 +12,26 @@ package planner
 //     yet seen its own creates and deletes.
 //   - Without surge the eligible nodes lacking a live (not terminating) available pod never exceed maxUnavailable,
 //     or the number that already lacked one when the rollout started (a template change mid-rollout).
-//   - With surge a node holds at most two pods and at most one per revision, terminating ones included; every node
-//     keeps an available pod throughout, and at most maxSurge nodes run a new pod that is not yet available beside
-//     an old one.
+//   - With surge a node holds at most two pods and at most one per revision and override, terminating ones
+//     included; every node keeps an available pod throughout, and at most maxSurge nodes run a new pod that is
+//     not yet available beside an old one.
 //   - With a partition P at most desired-P nodes have a new pod or have lost their old one.
 //   - While paused no pod of the update revision appears except on nodes that had no pod.
+//   - With a canary, no node outside the canary holds a pod of the update revision before the canary passed (and,
+//     with Manual promotion, was promoted), judged by the simulation's own clock and readiness: every canary node
+//     has had an available pod of the update revision for the canary's duration. A node that joins meanwhile gets
+//     the stable revision. After an Abort the canary nodes run the stable revision again.
+//   - ProgressDeadlineExceeded is never reported while paused, nor before the deadline has passed since the rollout
+//     started or resumed or a pod of the update revision last became available (by the simulation's clock).
 //   - Every phase ends (rollout complete, or the partition reached) within a bounded number of steps, and the
 //     planner's status then says so.
 //
-// Pods never fail or lose readiness here by themselves, so every unavailability is the controller's doing and the
-// bounds are exact. Randomness comes from math/rand with fixed seeds: a failure is reproducible by its seed.
+// Pods never fail or lose readiness here by themselves, except pods of a revision the test marks broken: they
+// crash-loop (CrashLoopBackOff, restarts) and never become ready. So every other unavailability is the controller's
+// doing and the bounds are exact. Randomness comes from math/rand with fixed seeds: a failure is reproducible by its seed.
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"sort"
@@ -37,6 +45,7 @@ import (
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/placement"
+	"github.com/nodeagentset/nodeagentset/internal/revision"
 )
 
 // simPod is a pod in the fake cluster with the times of its next lifecycle events.
@@ -46,6 +55,13 @@ type simPod struct {
 	bindAt, runAt, readyAt  time.Time
 	goneAt                  time.Time // set once deleted
 	bound, running, isReady bool
+	// crash: the pod's revision is broken; once running it crash-loops and never becomes ready.
+	crash bool
+	// An in-place image patch: the kubelet stops the changed container at stopAt and has it running and ready on the
+	// new image at restartedAt. The simulation's own oracle counts the pod unavailable from the patch until then.
+	inPlace             bool
+	stopAt, restartedAt time.Time
+	stopped             bool
 }
 
 type sim struct {
@@ -65,12 +81,25 @@ type sim struct {
 	history   [][]*corev1.Pod
 	cacheSeen int
 
-	// Expectations: pods the controller created or deleted that its cache has not shown yet.
+	// Expectations: pods the controller created, deleted or relabelled that its cache has not shown yet.
 	expectCreate map[string]bool
 	expectDelete map[string]bool
+	expectUpdate map[string]string // pod name -> revision hash the cache must show
 
 	bounds bounds
 	log    []string
+
+	// broken lists revision hashes whose pods crash-loop.
+	broken map[string]bool
+	// canaryPassedAt is when the simulation's own oracle saw the canary pass (zero: not yet).
+	canaryPassedAt time.Time
+	// deadlineFrom is when the progress deadline last started counting by the test's own account: a template
+	// change or a resume.
+	deadlineFrom time.Time
+	// relabels counts pods moved to another revision in place.
+	relabels int
+	// deleted records every pod name the controller deleted.
+	deleted map[string]bool
 }
 
 // bounds are the invariants checked after every step of the current phase.
@@ -82,6 +111,12 @@ type bounds struct {
 	partition      int // 0: none
 	paused         bool
 	newNodes       map[string]bool // nodes added without a pod during a pause
+	// canaryNodes, when set, are the nodes the canary must be contained to; canaryDuration is how long their pods
+	// must be available first; manual says a promotion is needed too, and promoted that it was given.
+	canaryNodes    map[string]bool
+	canaryDuration time.Duration
+	manual         bool
+	promoted       bool
 }
 
 func newSim(t *testing.T, seed int64, nodeCount int, opts ...setOpt) *sim {
@@ -93,7 +128,9 @@ func newSim(t *testing.T, seed int64, nodeCount int, opts ...setOpt) *sim {
 		pods:         map[string]*simPod{},
 		expectCreate: map[string]bool{},
 		expectDelete: map[string]bool{},
+		expectUpdate: map[string]string{},
 		maxLag:       3,
+		broken:       map[string]bool{},
 	}
 	s.set.Generation = 1
 	s.set.Status = v1alpha1.NodeAgentSetStatus{}
@@ -110,10 +147,10 @@ func newSim(t *testing.T, seed int64, nodeCount int, opts ...setOpt) *sim {
 func (s *sim) newRevision() {
 	n := int64(len(s.revs) + 1)
 	hash := fmt.Sprintf("rev%d", n)
-	rev := &appsv1.ControllerRevision{
-		ObjectMeta: metav1.ObjectMeta{Name: "agent-" + hash, Namespace: "ops",
-			Labels: map[string]string{v1alpha1.ControllerRevisionHashLabel: hash}},
-		Revision: n,
+	// With the template's data, as the controller stores it, so that the planner can compare revisions.
+	rev, err := revision.New(s.set, hash, n)
+	if err != nil {
+		s.t.Fatalf("revision for %s: %v", hash, err)
 	}
 	s.revs = append(s.revs, rev)
 	s.update = rev
@@ -124,6 +161,7 @@ func (s *sim) changeTemplate(image string) {
 	s.set.Spec.Template.Spec.Containers[0].Image = image
 	s.set.Generation++
 	s.newRevision()
+	s.deadlineFrom = s.now
 	s.logf("template changed to %s (revision %s)", image, s.update.Name)
 }
 
@@ -203,7 +241,38 @@ func (s *sim) dueEvents() []func() {
 				out = append(out, func() {
 					p.running = true
 					p.pod.Status.Phase = corev1.PodRunning
+					if p.crash {
+						p.pod.Status.ContainerStatuses = []corev1.ContainerStatus{{
+							Name: "agent", RestartCount: 3,
+							State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
+						}}
+					}
 					s.logf("kubelet: %s running", name)
+				})
+			}
+		case p.crash:
+			// Never ready.
+		case p.inPlace && !p.stopped:
+			if !s.now.Before(p.stopAt) {
+				out = append(out, func() {
+					p.stopped = true
+					setReady(p.pod, corev1.ConditionFalse, s.now)
+					s.logf("kubelet: %s stops its changed container", name)
+				})
+			}
+		case p.inPlace:
+			if !s.now.Before(p.restartedAt) {
+				out = append(out, func() {
+					p.inPlace, p.stopped = false, false
+					c := p.pod.Spec.Containers[0]
+					restarts := int32(1)
+					if len(p.pod.Status.ContainerStatuses) > 0 {
+						restarts = p.pod.Status.ContainerStatuses[0].RestartCount + 1
+					}
+					p.pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: c.Name, Image: c.Image, ImageID: "id-" + c.Image,
+						RestartCount: restarts, Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+					setReady(p.pod, corev1.ConditionTrue, s.now)
+					s.logf("kubelet: %s restarted on %s", name, c.Image)
 				})
 			}
 		case !p.isReady:
@@ -248,6 +317,11 @@ func (s *sim) reconcile() {
 			delete(s.expectDelete, name)
 		}
 	}
+	for name, hash := range s.expectUpdate {
+		if p := inView[name]; p == nil || p.Labels[v1alpha1.ControllerRevisionHashLabel] == hash {
+			delete(s.expectUpdate, name)
+		}
+	}
 	plan := Decide(Snapshot{
 		Set:                   s.set.DeepCopy(),
 		Nodes:                 s.nodes,
@@ -256,9 +330,33 @@ func (s *sim) reconcile() {
 		UpdateRevision:        s.update,
 		Now:                   s.now,
 		Backoff:               NoBackoff{},
-		ExpectationsSatisfied: len(s.expectCreate) == 0 && len(s.expectDelete) == 0,
+		ExpectationsSatisfied: len(s.expectCreate) == 0 && len(s.expectDelete) == 0 && len(s.expectUpdate) == 0,
 	})
 	s.set.Status = plan.Status
+
+	for _, u := range plan.Updates {
+		if len(u.Images) > 0 {
+			continue // an in-place image update, below
+		}
+		p := s.pods[u.Pod.Name]
+		if p == nil || p.pod.DeletionTimestamp != nil {
+			s.t.Fatalf("relabel of %s: pod gone or terminating", u.Pod.Name)
+		}
+		// The API server applies the patch to a new copy; the cache history keeps the old one.
+		relabelled := p.pod.DeepCopy()
+		relabelled.Labels[v1alpha1.ControllerRevisionHashLabel] = revisionHash(u.Revision)
+		delete(relabelled.Annotations, v1alpha1.NodeOverrideAnnotation)
+		if u.NodeOverride != "" {
+			if relabelled.Annotations == nil {
+				relabelled.Annotations = map[string]string{}
+			}
+			relabelled.Annotations[v1alpha1.NodeOverrideAnnotation] = u.NodeOverride
+		}
+		p.pod = relabelled
+		s.expectUpdate[u.Pod.Name] = revisionHash(u.Revision)
+		s.relabels++
+		s.logf("controller: relabel %s on %s to %s/%s", u.Pod.Name, p.target, revisionHash(u.Revision), u.NodeOverride)
+	}
 
 	for _, d := range plan.Deletes {
 		p := s.pods[d.Pod.Name]
@@ -269,10 +367,48 @@ func (s *sim) reconcile() {
 		ts := metav1.NewTime(s.now)
 		p.pod.DeletionTimestamp = &ts
 		p.goneAt = s.now.Add(s.jitter(5 * time.Second))
+		if s.deleted == nil {
+			s.deleted = map[string]bool{}
+		}
+		s.deleted[d.Pod.Name] = true
 		s.logf("controller: delete %s on %s (%s)", d.Pod.Name, p.target, d.Reason)
 	}
+	for _, u := range plan.Updates {
+		if len(u.Images) == 0 {
+			continue // a relabel, above
+		}
+		p := s.pods[u.Pod.Name]
+		hash := revisionHash(u.Revision)
+		s.expectUpdate[u.Pod.Name] = hash
+		if p == nil || p.pod.DeletionTimestamp != nil {
+			continue
+		}
+		// The API server applies the patch to a new copy; the cache history keeps the old one.
+		p.pod = p.pod.DeepCopy()
+		// What the reconciler's patch does: images, revision label, and the state annotation.
+		state, err := json.Marshal(placement.NewInPlaceUpdateState(p.pod, hash, u.Images))
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		p.pod.Labels[v1alpha1.ControllerRevisionHashLabel] = hash
+		for i := range p.pod.Spec.Containers {
+			if image, ok := u.Images[p.pod.Spec.Containers[i].Name]; ok {
+				p.pod.Spec.Containers[i].Image = image
+			}
+		}
+		metav1.SetMetaDataAnnotation(&p.pod.ObjectMeta, v1alpha1.InPlaceUpdateStateAnnotation, string(state))
+		p.inPlace, p.stopped = true, false
+		p.stopAt = s.now.Add(s.jitter(2 * time.Second))
+		p.restartedAt = p.stopAt.Add(s.jitter(3 * time.Second))
+		s.logf("controller: update %s on %s in place (%v)", u.Pod.Name, p.target, u.Images)
+	}
 	for _, c := range plan.Creates {
-		pod := placement.NewPod(s.set, c.NodeName, revisionHash(s.update))
+		rev := s.update
+		if c.Revision != nil {
+			rev = c.Revision
+		}
+		pod := placement.NewPodWithOverride(s.set, &s.set.Spec.Template,
+			placement.NewOverrideMatcher(s.set.Spec.NodeOverrides).Named(c.NodeOverride), c.NodeName, revisionHash(rev))
 		s.podSeq++
 		pod.Name = fmt.Sprintf("%s%04d", pod.GenerateName, s.podSeq)
 		pod.CreationTimestamp = metav1.NewTime(s.now)
@@ -283,9 +419,10 @@ func (s *sim) reconcile() {
 		}
 		bindAt := s.now.Add(s.jitter(2 * time.Second))
 		runAt := bindAt.Add(s.jitter(3 * time.Second))
-		s.pods[pod.Name] = &simPod{pod: pod, target: target, bindAt: bindAt, runAt: runAt, readyAt: runAt.Add(s.jitter(4 * time.Second))}
+		s.pods[pod.Name] = &simPod{pod: pod, target: target, bindAt: bindAt, runAt: runAt, readyAt: runAt.Add(s.jitter(4 * time.Second)),
+			crash: s.broken[revisionHash(rev)]}
 		s.expectCreate[pod.Name] = true
-		s.logf("controller: create %s on %s (%s, %s)", pod.Name, c.NodeName, c.Reason, revisionHash(s.update))
+		s.logf("controller: create %s on %s (%s, %s)", pod.Name, c.NodeName, c.Reason, revisionHash(rev))
 	}
 }
 
@@ -300,11 +437,39 @@ func (s *sim) nodePods() map[string][]*simPod {
 }
 
 func (s *sim) available(p *simPod) bool {
-	return p.pod.DeletionTimestamp == nil && placement.IsPodAvailable(p.pod, s.set.Spec.MinReadySeconds, s.now)
+	// A pod patched in place is unavailable until the simulated kubelet restarted it, whatever its status says.
+	return p.pod.DeletionTimestamp == nil && !p.inPlace && placement.IsPodAvailable(p.pod, s.set.Spec.MinReadySeconds, s.now)
 }
 
+// isNew: the pod is of the update revision, made with the override its node takes now. The oracle reads the node's
+// override from the set and the node's labels itself.
 func (s *sim) isNew(p *simPod) bool {
-	return p.pod.Labels[v1alpha1.ControllerRevisionHashLabel] == revisionHash(s.update)
+	if p.pod.Labels[v1alpha1.ControllerRevisionHashLabel] != revisionHash(s.update) {
+		return false
+	}
+	want := ""
+	for _, n := range s.nodes {
+		if n.Name != p.target {
+			continue
+		}
+		for _, o := range s.set.Spec.NodeOverrides {
+			if labelsMatch(o.NodeSelector.MatchLabels, n.Labels) {
+				want = o.Name
+				break
+			}
+		}
+	}
+	return p.pod.Annotations[v1alpha1.NodeOverrideAnnotation] == want
+}
+
+// labelsMatch: every wanted label is on the node (the simulation's overrides select by matchLabels only).
+func labelsMatch(want, have map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *sim) fail(format string, args ...any) {
@@ -353,7 +518,8 @@ func (s *sim) check() {
 		perRevision := map[string]int{}
 		var liveNew, liveOld *simPod
 		for _, p := range pods {
-			perRevision[p.pod.Labels[v1alpha1.ControllerRevisionHashLabel]]++
+			// A revision's pods differ by override: a node moved to another class surges a pod of the same revision.
+			perRevision[p.pod.Labels[v1alpha1.ControllerRevisionHashLabel]+"/"+p.pod.Annotations[v1alpha1.NodeOverrideAnnotation]]++
 			if s.isNew(p) {
 				newPods++
 			}
@@ -407,6 +573,10 @@ func (s *sim) check() {
 	if bd.partition > 0 && updatedOrEmpty > len(s.nodes)-bd.partition {
 		s.fail("%d nodes are updated or lost their old pod, more than %d nodes minus partition %d", updatedOrEmpty, len(s.nodes), bd.partition)
 	}
+	if bd.canaryNodes != nil {
+		s.checkCanary(byNode)
+	}
+	s.checkDeadline()
 	if bd.paused {
 		allowed := 0
 		for _, p := range s.pods {
@@ -634,6 +804,182 @@ func TestSimulationTemplateChangeMidRollout(t *testing.T) {
 				s.bounds.maxUnavailable = max(s.bounds.maxUnavailable, already)
 				s.runUntil("rollout complete", 5000, s.converged(simNodes))
 				s.expectConditions(completeLine)
+			})
+		}
+	}
+}
+
+// oracleAvailableSince is when the pod became available by the simulation's own clock: its kubelet's ready time
+// plus minReadySeconds. ok is false while it is not available (or going).
+func (s *sim) oracleAvailableSince(p *simPod) (time.Time, bool) {
+	if p.pod.DeletionTimestamp != nil || !p.isReady {
+		return time.Time{}, false
+	}
+	at := p.readyAt.Add(time.Duration(s.set.Spec.MinReadySeconds) * time.Second)
+	return at, !at.After(s.now)
+}
+
+// checkCanary records when the canary passed by the simulation's own judgement, and fails when a node outside the
+// canary holds a pod of the update revision before that (or before the promotion, with Manual).
+func (s *sim) checkCanary(byNode map[string][]*simPod) {
+	s.t.Helper()
+	bd := s.bounds
+	if s.canaryPassedAt.IsZero() {
+		passed := true
+		for node := range bd.canaryNodes {
+			ok := false
+			for _, p := range byNode[node] {
+				if since, avail := s.oracleAvailableSince(p); avail && s.isNew(p) && !since.Add(bd.canaryDuration).After(s.now) {
+					ok = true
+				}
+			}
+			passed = passed && ok
+		}
+		if passed {
+			s.canaryPassedAt = s.now
+			s.logf("oracle: canary passed")
+		}
+	}
+	released := !s.canaryPassedAt.IsZero() && (!bd.manual || bd.promoted)
+	if released {
+		return
+	}
+	for _, n := range s.nodes {
+		if bd.canaryNodes[n.Name] {
+			continue
+		}
+		for _, p := range byNode[n.Name] {
+			if s.isNew(p) {
+				s.fail("node %s is outside the canary and holds %s of the update revision before the canary passed", n.Name, p.pod.Name)
+			}
+		}
+	}
+}
+
+// checkDeadline fails when the planner reports ProgressDeadlineExceeded although, by the simulation's own clock, the
+// rollout started (or resumed) or a pod of the update revision became available within the deadline, or while the
+// rollout is paused.
+func (s *sim) checkDeadline() {
+	s.t.Helper()
+	c := condition(s.set.Status, v1alpha1.ConditionProgressing)
+	if c == nil || c.Reason != v1alpha1.ReasonProgressDeadlineExceeded {
+		return
+	}
+	if s.bounds.paused {
+		s.fail("progress deadline reported exceeded while paused")
+	}
+	deadline := time.Duration(v1alpha1.DefaultProgressDeadline(s.set.Spec.MinReadySeconds)) * time.Second
+	if p := s.set.Spec.ProgressDeadlineSeconds; p != nil {
+		deadline = time.Duration(*p) * time.Second
+	}
+	latest := s.deadlineFrom
+	for _, p := range s.pods {
+		if since, ok := s.oracleAvailableSince(p); ok && s.isNew(p) && since.After(latest) {
+			latest = since
+		}
+	}
+	if s.now.Sub(latest) < deadline {
+		s.fail("progress deadline reported exceeded %s after the last progress, before the %s deadline", s.now.Sub(latest), deadline)
+	}
+}
+
+// With node overrides, an override change replaces only the pods of the nodes it covers (the others are relabelled
+// and never restart), and a node moved to another class gets its pod replaced within the same bounds.
+func TestSimulationNodeOverrides(t *testing.T) {
+	cases := []struct {
+		name  string
+		opts  []setOpt
+		surge bool
+	}{
+		{"without surge", []setOpt{maxUnavailable("2")}, false},
+		{"with surge", []setOpt{maxSurge("2"), minReady(2)}, true},
+	}
+	for _, tc := range cases {
+		for _, seed := range simSeeds {
+			t.Run(fmt.Sprintf("%s/seed %d", tc.name, seed), func(t *testing.T) {
+				opts := append([]setOpt{withOverrides(classOverride("large", "m7i.8xlarge", "500m"),
+					classOverride("small", "t3.small", "250m"))}, tc.opts...)
+				s := newSim(t, seed, simNodes, opts...)
+				large := map[string]bool{}
+				for i, n := range s.nodes {
+					class := "t3.small"
+					if i%2 == 0 {
+						class = "m7i.8xlarge"
+						large[n.Name] = true
+					}
+					n.Labels[instanceType] = class
+				}
+				s.bounds = bounds{surge: tc.surge}
+				s.runUntil("initial pods", 3000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+
+				before := map[string]string{}
+				for node, pods := range s.nodePods() {
+					before[node] = pods[0].pod.Name
+				}
+				s.set.Spec.NodeOverrides[0] = classOverride("large", "m7i.8xlarge", "1")
+				s.set.Generation++
+				s.newRevision()
+				s.bounds = bounds{surge: tc.surge, rollout: true, maxUnavailable: 2, maxSurge: 2}
+				s.runUntil("override rollout complete", 4000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+				for node, pods := range s.nodePods() {
+					kept := pods[0].pod.Name == before[node]
+					if kept == large[node] {
+						s.fail("node %s (large %v): pod %s before, %s now", node, large[node], before[node], pods[0].pod.Name)
+					}
+				}
+				if s.relabels != simNodes-len(large) {
+					s.fail("%d relabels, want one per small node (%d)", s.relabels, simNodes-len(large))
+				}
+
+				// Two small nodes become large: their pods are replaced under the same bounds.
+				moved := 0
+				for _, n := range s.nodes {
+					if !large[n.Name] && moved < 2 {
+						n.Labels[instanceType] = "m7i.8xlarge"
+						moved++
+					}
+				}
+				s.logf("two small nodes relabelled to m7i.8xlarge")
+				s.runUntil("moved nodes replaced", 4000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+			})
+		}
+	}
+}
+
+// In-place image updates: an image-only change patches every pod (no pod is created or deleted after the initial
+// ones), never with more nodes unavailable than maxUnavailable, counting a patched pod unavailable until the
+// simulated kubelet restarted it; a later change beyond the image recreates the pods.
+func TestSimulationInPlaceImageUpdate(t *testing.T) {
+	inPlace := rollingUpdate(func(ru *v1alpha1.RollingUpdateNodeAgentSet) {
+		ru.PodUpdatePolicy = v1alpha1.InPlaceIfPossiblePodUpdatePolicy
+	})
+	for _, mu := range []int{1, 2} {
+		for _, seed := range simSeeds {
+			t.Run(fmt.Sprintf("maxUnavailable %d/seed %d", mu, seed), func(t *testing.T) {
+				s := newSim(t, seed, simNodes, maxUnavailable(fmt.Sprint(mu)), inPlace)
+				s.bounds = bounds{}
+				s.startRollout()
+				names := s.sortedPodNames()
+				s.bounds = bounds{rollout: true, maxUnavailable: mu}
+				s.runUntil("in-place rollout complete", 4000, s.converged(simNodes))
+				s.expectConditions(completeLine)
+				if got := s.sortedPodNames(); fmt.Sprint(got) != fmt.Sprint(names) {
+					t.Fatalf("pods %v after the in-place rollout, want the same pods %v", got, names)
+				}
+
+				s.set.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "A", Value: "1"}}
+				s.changeTemplate("agent:3")
+				s.runUntil("recreating rollout complete", 4000, s.converged(simNodes))
+				for _, name := range s.sortedPodNames() {
+					for _, old := range names {
+						if name == old {
+							t.Fatalf("pod %s survived a change beyond the image", name)
+						}
+					}
+				}
 			})
 		}
 	}

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,7 @@ func TestDecideStatusCounts(t *testing.T) {
 		CollisionCount:         set.Status.CollisionCount,
 		CurrentRevision:        oldRevision.Name,
 		UpdateRevision:         newRevision.Name,
+		ProgressDeadlineBase:   &metav1.Time{Time: t0}, // the rollout starts counting now
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("status:\n got  %+v\n want %+v", got, want)
@@ -214,9 +216,10 @@ func TestDecideConditions(t *testing.T) {
 				t.Fatalf("conditions:\n got  %s\n want %s", got, tc.want)
 			}
 			for _, c := range st.Conditions {
-				if c.ObservedGeneration != tc.snap.Set.Generation || !c.LastTransitionTime.Time.Equal(t0) || c.Message == "" {
+				// A condition describes the generation the status has observed, never a newer one.
+				if c.ObservedGeneration != st.ObservedGeneration || !c.LastTransitionTime.Time.Equal(t0) || c.Message == "" {
 					t.Errorf("condition %s: observedGeneration %d, lastTransitionTime %v, message %q; want %d, %v, a message",
-						c.Type, c.ObservedGeneration, c.LastTransitionTime, c.Message, tc.snap.Set.Generation, t0)
+						c.Type, c.ObservedGeneration, c.LastTransitionTime, c.Message, st.ObservedGeneration, t0)
 				}
 			}
 		})
@@ -230,8 +233,29 @@ func TestDecideObservedGeneration(t *testing.T) {
 		t.Errorf("expectations satisfied: observedGeneration = %d, want 2", got)
 	}
 	snap.ExpectationsSatisfied = false
-	if got := Decide(snap).Status.ObservedGeneration; got != 1 {
+	pending := Decide(snap).Status
+	if got := pending.ObservedGeneration; got != 1 {
 		t.Errorf("expectations pending: observedGeneration = %d, want 1 (unchanged)", got)
+	}
+	for _, c := range pending.Conditions {
+		if c.ObservedGeneration != pending.ObservedGeneration {
+			t.Errorf("expectations pending: condition %s has observedGeneration %d, newer than status.observedGeneration %d",
+				c.Type, c.ObservedGeneration, pending.ObservedGeneration)
+		}
+	}
+}
+
+// The refused create lives in the stored Stalled condition between passes: read back, it is the same message.
+func TestStoredCreateFailure(t *testing.T) {
+	const refusal = `pods "agent-x" is forbidden: exceeded quota`
+	snap := with(snapshot(newSet(), nodes("n1")), func(s *Snapshot) { s.CreateFailure = refusal })
+	st := Decide(snap).Status
+	if got := StoredCreateFailure(st); got != refusal {
+		t.Errorf("StoredCreateFailure = %q, want %q", got, refusal)
+	}
+	healthy := Decide(snapshot(newSet(), nodes("n1"), pod("a", "n1", newHash))).Status
+	if got := StoredCreateFailure(healthy); got != "" {
+		t.Errorf("StoredCreateFailure of a healthy status = %q, want empty", got)
 	}
 }
 
@@ -254,8 +278,9 @@ func TestDecideRequeueAfter(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Decide(tc.snap).RequeueAfter; got != tc.want {
-				t.Fatalf("requeueAfter = %v, want %v", got, tc.want)
+			plan := Decide(tc.snap)
+			if want := withFreshDeadline(tc.snap, plan, tc.want); plan.RequeueAfter != want {
+				t.Fatalf("requeueAfter = %v, want %v", plan.RequeueAfter, want)
 			}
 		})
 	}
@@ -266,5 +291,91 @@ func TestDecideCreatesNothingWhenTheSelectorMissesTheTemplate(t *testing.T) {
 	plan := Decide(snapshot(set, nodes("n1", "n2")))
 	if len(plan.Creates) != 0 {
 		t.Fatalf("creates = %v: pods the selector does not match would be released and recreated forever", plan.Creates)
+	}
+}
+
+// A kubelet whose clock runs 30s ahead of the controller's stamps Ready transition times in the future.
+func TestDecideUnderKubeletClockSkew(t *testing.T) {
+	const skew = 30 * time.Second
+	t.Run("minReadySeconds 0: a ready pod is available at once and the rollout moves on", func(t *testing.T) {
+		set := newSet(maxUnavailable("1"))
+		plan := Decide(snapshot(set, nodes("n1", "n2"),
+			pod("new-n1", "n1", newHash, readyAt(t0.Add(skew))), pod("old-n2", "n2", oldHash)))
+		if plan.Status.NumberAvailable != 2 {
+			t.Errorf("numberAvailable = %d, want 2: ready pods count as available with minReadySeconds 0", plan.Status.NumberAvailable)
+		}
+		if _, deletes := summary(plan); len(deletes) != 1 || deletes[0] != "old-n2:RollingUpdate" {
+			t.Errorf("deletes = %v, want [old-n2:RollingUpdate]", deletes)
+		}
+		snap := snapshot(set, nodes("n1", "n2"), pod("new-n1", "n1", newHash, readyAt(t0.Add(skew))), pod("old-n2", "n2", oldHash))
+		if want := withFreshDeadline(snap, plan, 0); plan.RequeueAfter != want {
+			t.Errorf("requeueAfter = %v, want %v: nothing but the progress deadline waits for time", plan.RequeueAfter, want)
+		}
+	})
+	t.Run("minReadySeconds 5: the wait is counted from the API server's record of the status write", func(t *testing.T) {
+		set := newSet(maxUnavailable("1"), minReady(5))
+		plan := Decide(snapshot(set, nodes("n1", "n2"),
+			pod("new-n1", "n1", newHash, readyAt(t0.Add(skew)), statusWrittenAt(t0.Add(-2*time.Second))), pod("old-n2", "n2", oldHash)))
+		if plan.RequeueAfter != 3*time.Second {
+			t.Errorf("requeueAfter = %v, want 3s (written 2s ago, minReadySeconds 5), not the skew plus 5s", plan.RequeueAfter)
+		}
+		later := snapshot(set, nodes("n1", "n2"),
+			pod("new-n1", "n1", newHash, readyAt(t0.Add(skew)), statusWrittenAt(t0.Add(-5*time.Second))), pod("old-n2", "n2", oldHash))
+		if _, deletes := summary(Decide(later)); len(deletes) != 1 || deletes[0] != "old-n2:RollingUpdate" {
+			t.Errorf("5s after the status write: deletes = %v, want [old-n2:RollingUpdate]", deletes)
+		}
+	})
+	t.Run("minReadySeconds 5 without a recorded write time: requeue for when the future ready time is reached", func(t *testing.T) {
+		set := newSet(maxUnavailable("1"), minReady(5))
+		plan := Decide(snapshot(set, nodes("n1", "n2"),
+			pod("new-n1", "n1", newHash, readyAt(t0.Add(skew))), pod("old-n2", "n2", oldHash)))
+		if plan.RequeueAfter != skew+5*time.Second {
+			t.Errorf("requeueAfter = %v, want %v", plan.RequeueAfter, skew+5*time.Second)
+		}
+	})
+}
+
+// A selector the schema let through but that cannot be used (no webhook installed) stalls the set with a message
+// naming the field and value, and no pod is created or deleted.
+func TestDecideInvalidSelector(t *testing.T) {
+	withSelector := func(sel *metav1.LabelSelector) setOpt {
+		return func(s *v1alpha1.NodeAgentSet) { s.Spec.Selector = sel }
+	}
+	expr := func(op metav1.LabelSelectorOperator, values ...string) *metav1.LabelSelector {
+		return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: op, Values: values}}}
+	}
+	cases := []struct {
+		name     string
+		selector *metav1.LabelSelector
+		want     []string
+	}{
+		{"missing", nil, []string{"spec.selector: Required value"}},
+		{"empty", &metav1.LabelSelector{}, []string{`spec.selector: Invalid value: "{}"`, "select every pod"}},
+		{"In without values", expr(metav1.LabelSelectorOpIn), []string{"spec.selector.matchExpressions[0].values: Required value"}},
+		{"unknown operator", expr("Equals", "agent"), []string{`spec.selector.matchExpressions[0].operator: Invalid value: "Equals"`}},
+		{"Exists with values", expr(metav1.LabelSelectorOpExists, "agent"), []string{"spec.selector.matchExpressions[0].values: Forbidden"}},
+		{"bad key", &metav1.LabelSelector{MatchLabels: map[string]string{"app!": "agent"}}, []string{`spec.selector.matchLabels: Invalid value: "app!"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			set := newSet(withSelector(tc.selector), maxUnavailable("1"))
+			plan := Decide(snapshot(set, nodes("n1", "n2"), pod("old-n1", "n1", oldHash), pod("failed-n2", "n2", newHash, phase(corev1.PodFailed))))
+			if len(plan.Creates)+len(plan.Deletes) != 0 {
+				creates, deletes := summary(plan)
+				t.Errorf("creates %v, deletes %v: no pod may be written while the selector is unusable", creates, deletes)
+			}
+			stalled := condition(plan.Status, v1alpha1.ConditionStalled)
+			if stalled == nil || stalled.Status != metav1.ConditionTrue || stalled.Reason != v1alpha1.ReasonInvalidSelector {
+				t.Fatalf("Stalled = %+v, want True/%s", stalled, v1alpha1.ReasonInvalidSelector)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stalled.Message, w) {
+					t.Errorf("Stalled message %q does not contain %q", stalled.Message, w)
+				}
+			}
+			if got := condition(plan.Status, v1alpha1.ConditionReconciling); got == nil || got.Status != metav1.ConditionFalse {
+				t.Errorf("Reconciling = %+v, want False: kstatus must report the failure", got)
+			}
+		})
 	}
 }

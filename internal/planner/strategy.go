@@ -21,6 +21,8 @@ type strategy struct {
 	// partition is how many eligible nodes keep their old pod, at most desiredNumberScheduled.
 	partition int
 	paused    bool
+	// inPlace: podUpdatePolicy InPlaceIfPossible; image-only changes are patched into old pods (without surge).
+	inPlace bool
 	// invalid names the field and value that could not be resolved; the rolling update then does nothing.
 	invalid string
 }
@@ -42,6 +44,7 @@ func resolveStrategy(set *v1alpha1.NodeAgentSet, desired int) strategy {
 		return s
 	}
 	s.paused = ru.Paused
+	s.inPlace = ru.PodUpdatePolicy == v1alpha1.InPlaceIfPossiblePodUpdatePolicy
 
 	var err error
 	if ru.MaxSurge != nil {

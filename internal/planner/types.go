@@ -17,6 +17,11 @@ type Snapshot struct {
 	Nodes []*corev1.Node
 	// Pods are the pods the set owns after adoption and release, in any phase, terminating ones included.
 	Pods []*corev1.Pod
+	// DaemonSetPods match the set's selector but are controlled by a DaemonSet: a DaemonSet being migrated to this
+	// set (`kubectl nas migrate`), whose pods the set adopts once the DaemonSet is deleted with orphaning. A node
+	// that runs one gets no pod from the set meanwhile, so no node runs two agents; those nodes count as desired
+	// and not yet scheduled.
+	DaemonSetPods []*corev1.Pod
 	// Revisions are the set's ControllerRevisions, the update revision among them.
 	Revisions []*appsv1.ControllerRevision
 	// UpdateRevision is the ControllerRevision of the set's current template.
@@ -30,7 +35,8 @@ type Snapshot struct {
 	// observedGeneration is not advanced.
 	ExpectationsSatisfied bool
 	// CreateFailure is the error message of the last refused pod create for this set, empty when the last creates
-	// went through. It surfaces as a Stalled condition.
+	// went through. It surfaces as a Stalled condition, and is read back from there (StoredCreateFailure) on the
+	// next pass, so it survives a restart.
 	CreateFailure string
 }
 
@@ -48,7 +54,8 @@ func (NoBackoff) InBackoff(string, time.Time) (bool, time.Duration) { return fal
 
 // Plan is what the reconciler carries out for one snapshot.
 type Plan struct {
-	// Creates are the nodes that get a new pod of the update revision, sorted by node name.
+	// Creates are the nodes that get a new pod, sorted by node name: of the update revision, or, while a canary
+	// holds the update revision to the canary nodes, of the revision the other nodes run (PodCreation.Revision).
 	Creates []PodCreation
 	// Deletes are the pods to delete, sorted by namespace and name. A pod appears at most once.
 	Deletes []PodDeletion
@@ -72,6 +79,8 @@ type PodCreation struct {
 	Reason   CreateReason
 	// Revision is the ControllerRevision the new pod runs; nil means Snapshot.UpdateRevision.
 	Revision *appsv1.ControllerRevision
+	// NodeOverride names the revision's spec.nodeOverrides entry that applies to the node; empty for none.
+	NodeOverride string
 }
 
 // PodUpdate changes one live pod in place: its controller-revision-hash label moves to Revision, and each container
@@ -83,9 +92,12 @@ type PodUpdate struct {
 	// Revision is the ControllerRevision the pod moves to.
 	Revision *appsv1.ControllerRevision
 	// Images maps a container name (init or regular container) to its new image; empty for a relabel.
-	Images  map[string]string
-	Reason  UpdateReason
-	Message string
+	Images map[string]string
+	// NodeOverride names the spec.nodeOverrides entry of Revision that applies to the pod's node ("" for none); it
+	// is written to the pod's NodeOverrideAnnotation with the new hash.
+	NodeOverride string
+	Reason       UpdateReason
+	Message      string
 }
 
 // UpdateReason says why a pod is changed in place.
@@ -134,4 +146,6 @@ const (
 	DeleteRollingUpdate DeleteReason = "RollingUpdate"
 	// DeleteSurgeReplaced: with surge, the new pod beside it has become available.
 	DeleteSurgeReplaced DeleteReason = "SurgeReplaced"
+	// DeleteCanaryAborted: the canary failed with onFailure Abort; the canary node goes back to the stable revision.
+	DeleteCanaryAborted DeleteReason = "CanaryAborted"
 )

@@ -33,7 +33,7 @@ type Decision struct {
 // revision of different content is not decided here: the reconciler sees it when the create fails with AlreadyExists
 // and raises status.collisionCount.
 func Decide(set *v1alpha1.NodeAgentSet, revs []*appsv1.ControllerRevision) (Decision, error) {
-	hash := Hash(&set.Spec.Template, set.Status.CollisionCount)
+	hash := HashOf(set)
 	highest := MaxNumber(revs)
 	desired, err := New(set, hash, highest+1)
 	if err != nil {
@@ -48,9 +48,16 @@ func Decide(set *v1alpha1.NodeAgentSet, revs []*appsv1.ControllerRevision) (Deci
 	if len(equal) == 0 {
 		return Decision{Action: Create, Desired: desired, Next: highest + 1}, nil
 	}
-	// More than one equal revision only happens after a collision; the newest one is the one pods were made from.
+	// More than one equal revision happens after a collision, or when the set adopted the revisions of a DaemonSet
+	// it was migrated from. The update revision the set already reports stays, so the pods it labelled are not
+	// relabelled back and forth; otherwise the newest one is the one pods were made from.
 	SortByNumber(equal)
 	newest := equal[len(equal)-1]
+	for _, r := range equal {
+		if set.Status.UpdateRevision != "" && r.Name == set.Status.UpdateRevision {
+			newest = r
+		}
+	}
 	if newest.Revision == highest {
 		return Decision{Action: UseExisting, Existing: newest, Desired: desired, Next: highest}, nil
 	}

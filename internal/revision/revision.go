@@ -24,6 +24,13 @@ const maxNamePrefix = 223
 // Hash is the template's hash, the value of the controller-revision-hash label on its pods and revision. The
 // collision count is mixed in so that raising it yields a different name after a clash.
 func Hash(template *corev1.PodTemplateSpec, collisionCount *int32) string {
+	return HashContent(template, nil, collisionCount)
+}
+
+// HashContent is the hash of a revision's content: the template and the node overrides. Without overrides it is
+// the template's hash alone, so a set that has none keeps the hashes (and the revisions) it had before overrides
+// existed.
+func HashContent(template *corev1.PodTemplateSpec, overrides []v1alpha1.NodeOverride, collisionCount *int32) string {
 	h := fnv.New32a()
 	// encoding/json writes struct fields in declaration order and map keys sorted, so equal templates hash equally.
 	raw, err := json.Marshal(template)
@@ -32,12 +39,25 @@ func Hash(template *corev1.PodTemplateSpec, collisionCount *int32) string {
 		raw = fmt.Appendf(nil, "%#v", template)
 	}
 	_, _ = h.Write(raw)
+	if len(overrides) > 0 {
+		raw, err := json.Marshal(overrides)
+		if err != nil {
+			raw = fmt.Appendf(nil, "%#v", overrides)
+		}
+		_, _ = h.Write([]byte("nodeOverrides"))
+		_, _ = h.Write(raw)
+	}
 	if collisionCount != nil {
 		var buf [4]byte
 		binary.LittleEndian.PutUint32(buf[:], uint32(*collisionCount))
 		_, _ = h.Write(buf[:])
 	}
 	return rand.SafeEncodeString(fmt.Sprint(h.Sum32()))
+}
+
+// HashOf is the hash of the set's current template and node overrides.
+func HashOf(set *v1alpha1.NodeAgentSet) string {
+	return HashContent(&set.Spec.Template, set.Spec.NodeOverrides, set.Status.CollisionCount)
 }
 
 // Name is the ControllerRevision name for a set and a template hash.
@@ -49,7 +69,9 @@ func Name(setName, hash string) string {
 	return prefix + "-" + hash
 }
 
-// Patch is the revision data for the set's template: a strategic-merge patch that replaces spec.template.
+// Patch is the revision data for the set's template and node overrides: a merge patch that replaces
+// spec.template and, when the set has overrides, sets spec.nodeOverrides. A set without overrides stores exactly
+// what a DaemonSet's revision stores.
 func Patch(set *v1alpha1.NodeAgentSet) ([]byte, error) {
 	raw, err := json.Marshal(set.Spec.Template)
 	if err != nil {
@@ -60,33 +82,54 @@ func Patch(set *v1alpha1.NodeAgentSet) ([]byte, error) {
 		return nil, fmt.Errorf("decoding spec.template: %w", err)
 	}
 	template["$patch"] = "replace"
-	return json.Marshal(map[string]any{"spec": map[string]any{"template": template}})
+	spec := map[string]any{"template": template}
+	if len(set.Spec.NodeOverrides) > 0 {
+		spec["nodeOverrides"] = set.Spec.NodeOverrides
+	}
+	return json.Marshal(map[string]any{"spec": spec})
 }
 
 // TemplateOf reads the pod template back out of a revision's data.
 func TemplateOf(rev *appsv1.ControllerRevision) (*corev1.PodTemplateSpec, error) {
+	c, err := ContentOf(rev)
+	if err != nil {
+		return nil, err
+	}
+	return c.Template, nil
+}
+
+// Content is what a revision stores: the pod template and the node overrides.
+type Content struct {
+	Template      *corev1.PodTemplateSpec
+	NodeOverrides []v1alpha1.NodeOverride
+}
+
+// ContentOf reads a revision's template and node overrides (none for a revision without them, such as a
+// DaemonSet's).
+func ContentOf(rev *appsv1.ControllerRevision) (Content, error) {
 	var data struct {
 		Spec struct {
-			Template json.RawMessage `json:"template"`
+			Template      json.RawMessage         `json:"template"`
+			NodeOverrides []v1alpha1.NodeOverride `json:"nodeOverrides"`
 		} `json:"spec"`
 	}
 	if err := json.Unmarshal(rev.Data.Raw, &data); err != nil {
-		return nil, fmt.Errorf("revision %s: decoding data: %w", rev.Name, err)
+		return Content{}, fmt.Errorf("revision %s: decoding data: %w", rev.Name, err)
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data.Spec.Template, &fields); err != nil {
-		return nil, fmt.Errorf("revision %s: decoding spec.template: %w", rev.Name, err)
+		return Content{}, fmt.Errorf("revision %s: decoding spec.template: %w", rev.Name, err)
 	}
 	delete(fields, "$patch")
 	clean, err := json.Marshal(fields)
 	if err != nil {
-		return nil, err
+		return Content{}, err
 	}
 	template := &corev1.PodTemplateSpec{}
 	if err := json.Unmarshal(clean, template); err != nil {
-		return nil, fmt.Errorf("revision %s: decoding spec.template: %w", rev.Name, err)
+		return Content{}, fmt.Errorf("revision %s: decoding spec.template: %w", rev.Name, err)
 	}
-	return template, nil
+	return Content{Template: template, NodeOverrides: data.Spec.NodeOverrides}, nil
 }
 
 // New builds the ControllerRevision for the set's current template with the given number. Its labels are the
@@ -117,18 +160,26 @@ func New(set *v1alpha1.NodeAgentSet, hash string, number int64) (*appsv1.Control
 	return rev, nil
 }
 
-// EqualData reports whether two revisions store the same template.
+// EqualData reports whether two revisions store the same template and node overrides.
 func EqualData(a, b *appsv1.ControllerRevision) bool {
 	if bytes.Equal(a.Data.Raw, b.Data.Raw) {
 		return true
 	}
-	ta, errA := TemplateOf(a)
-	tb, errB := TemplateOf(b)
+	ca, errA := ContentOf(a)
+	cb, errB := ContentOf(b)
 	if errA != nil || errB != nil {
 		return false
 	}
-	ja, _ := json.Marshal(ta)
-	jb, _ := json.Marshal(tb)
+	ja, _ := json.Marshal(ca.Template)
+	jb, _ := json.Marshal(cb.Template)
+	if !bytes.Equal(ja, jb) {
+		return false
+	}
+	if len(ca.NodeOverrides) == 0 && len(cb.NodeOverrides) == 0 {
+		return true
+	}
+	ja, _ = json.Marshal(ca.NodeOverrides)
+	jb, _ = json.Marshal(cb.NodeOverrides)
 	return bytes.Equal(ja, jb)
 }
 

@@ -166,3 +166,24 @@ func TestToPrune(t *testing.T) {
 		})
 	}
 }
+
+// A set migrated from a DaemonSet adopts the DaemonSet's revisions, one of which may store the same template as the
+// set's own revision: the revision the set already reports stays its update revision, renumbered if need be.
+func TestDecideKeepsTheReportedUpdateRevisionAmongEqualOnes(t *testing.T) {
+	set := setWithImage("agent:1")
+	own := mustNew(t, set, 1)
+	adopted := mustNew(t, set, 3)
+	adopted.Name, adopted.Labels[v1alpha1.ControllerRevisionHashLabel] = "agent-ds5f7c", "ds5f7c"
+	set.Status.UpdateRevision = own.Name
+	d, err := Decide(set, []*appsv1.ControllerRevision{own, adopted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Action != Renumber || d.Existing.Name != own.Name || d.Next != 4 {
+		t.Errorf("Decide = %v %s next %d, want the set's own revision renumbered to 4", d.Action, d.Existing.Name, d.Next)
+	}
+	set.Status.UpdateRevision = ""
+	if d, _ := Decide(set, []*appsv1.ControllerRevision{own, adopted}); d.Action != UseExisting || d.Existing.Name != adopted.Name {
+		t.Errorf("without a reported update revision: %v %s, want the newest equal revision", d.Action, d.Existing.Name)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/planner"
@@ -203,6 +204,52 @@ const stalledHint = "kstatus reads a set with Stalled=True as Failed only if no 
 	"in status.conditions (it takes the first of the two it finds); a stalled set should report Reconciling=False. " +
 	"kstatus said: %s"
 
+// updateTestdataEnv, set to 1, rewrites the captured testdata from the objects the API server returns.
+const updateTestdataEnv = "NAS_UPDATE_TESTDATA"
+
+// expectCaptured keeps health.lua's testdata in step with what the controller writes today: the set read back from
+// the API server, without what the server assigns (uid, resourceVersion, creation time, managed fields) and with
+// the conditions' transition times fixed, must equal testdata/<file>, which health_test.yaml judges. With
+// NAS_UPDATE_TESTDATA=1 the file is written instead.
+func expectCaptured(u *unstructured.Unstructured, file string) {
+	GinkgoHelper()
+	obj := u.DeepCopy()
+	obj.SetUID("")
+	obj.SetResourceVersion("")
+	obj.SetCreationTimestamp(metav1.Time{})
+	obj.SetManagedFields(nil)
+	unstructured.RemoveNestedField(obj.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(obj.Object, "spec", "template", "metadata", "creationTimestamp")
+	conditions, _, err := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	Expect(err).NotTo(HaveOccurred())
+	for _, c := range conditions {
+		c.(map[string]any)["lastTransitionTime"] = "2026-01-10T10:00:00Z"
+	}
+	if conditions != nil {
+		Expect(unstructured.SetNestedSlice(obj.Object, conditions, "status", "conditions")).To(Succeed())
+	}
+	// The other times in the status are as fixed: when the progress deadline and the canary started counting.
+	for _, path := range [][]string{{"status", "progressDeadlineBase"}, {"status", "canary", "startedAt"}} {
+		if _, found, _ := unstructured.NestedString(obj.Object, path...); found {
+			Expect(unstructured.SetNestedField(obj.Object, "2026-01-10T10:00:00Z", path...)).To(Succeed())
+		}
+	}
+	data, err := yaml.Marshal(obj.Object)
+	Expect(err).NotTo(HaveOccurred())
+	data = append([]byte("# Captured from the API server by test/packaging (kstatus_test.go); "+updateTestdataEnv+"=1 rewrites it.\n"), data...)
+
+	path := filepath.Join(repoRoot(GinkgoT()), healthCheckDir, "testdata", file)
+	if os.Getenv(updateTestdataEnv) == "1" {
+		Expect(os.WriteFile(path, data, 0o644)).To(Succeed())
+		return
+	}
+	committed, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred(), "run the packaging suite with %s=1 to capture it", updateTestdataEnv)
+	Expect(string(committed)).To(Equal(string(data)),
+		"the controller now writes a different status than testdata/%s holds; rerun with %s=1 and review health_test.yaml",
+		file, updateTestdataEnv)
+}
+
 func ptrTo[T any](v T) *T { return &v }
 
 func allPods(hash string) map[string]podState {
@@ -229,6 +276,7 @@ var _ = Describe("kstatus and Argo CD health of real NodeAgentSets", Ordered, Co
 
 	It("reads a complete rollout as Current and Healthy, with Ready True for kubectl wait", func() {
 		u := realize(scenario{namespace: "kstatus-complete", pods: allPods(newHash)})
+		expectCaptured(u, "real_complete.yaml")
 		res, err := status.Compute(u)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Status).To(Equal(status.CurrentStatus), res.Message)
@@ -240,6 +288,7 @@ var _ = Describe("kstatus and Argo CD health of real NodeAgentSets", Ordered, Co
 		pods := allPods(oldHash)
 		pods[kstatusNodes[0]] = podState{hash: newHash, phase: corev1.PodRunning, ready: true}
 		u := realize(scenario{namespace: "kstatus-rolling", pods: pods})
+		expectCaptured(u, "real_rolling_update.yaml")
 		res, err := status.Compute(u)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Status).To(Equal(status.InProgressStatus), res.Message)
@@ -251,6 +300,7 @@ var _ = Describe("kstatus and Argo CD health of real NodeAgentSets", Ordered, Co
 		pods := allPods(newHash)
 		pods[kstatusNodes[1]] = podState{hash: newHash, phase: corev1.PodRunning, ready: false}
 		u := realize(scenario{namespace: "kstatus-unready", pods: pods})
+		expectCaptured(u, "real_pod_unready.yaml")
 		res, err := status.Compute(u)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Status).To(Equal(status.InProgressStatus), res.Message)
@@ -261,6 +311,7 @@ var _ = Describe("kstatus and Argo CD health of real NodeAgentSets", Ordered, Co
 		pods := allPods(newHash)
 		pods[kstatusNodes[1]] = podState{hash: newHash, phase: corev1.PodFailed}
 		u := realize(scenario{namespace: "kstatus-failing", pods: pods, backoff: failingNodes{kstatusNodes[1]: true}})
+		expectCaptured(u, "real_pods_failing.yaml")
 		res, err := status.Compute(u)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(conditionStatus(u, v1alpha1.ConditionStalled)).To(Equal(metav1.ConditionTrue))
@@ -271,6 +322,7 @@ var _ = Describe("kstatus and Argo CD health of real NodeAgentSets", Ordered, Co
 	It("reads refused pod creates as Failed and Degraded", func() {
 		u := realize(scenario{namespace: "kstatus-refused",
 			createFailure: `pods "agent-x" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=10, limited: pods=10`})
+		expectCaptured(u, "real_create_refused.yaml")
 		res, err := status.Compute(u)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(conditionStatus(u, v1alpha1.ConditionStalled)).To(Equal(metav1.ConditionTrue))
@@ -284,12 +336,40 @@ var _ = Describe("kstatus and Argo CD health of real NodeAgentSets", Ordered, Co
 		u := realize(scenario{namespace: "kstatus-paused", pods: pods, mutate: func(s *v1alpha1.NodeAgentSet) {
 			s.Spec.UpdateStrategy.RollingUpdate.Paused = true
 		}})
+		expectCaptured(u, "real_paused.yaml")
 		res, err := status.Compute(u)
 		Expect(err).NotTo(HaveOccurred())
 		// Every node runs an available pod, so for kstatus nothing is left to reconcile until the pause ends.
 		Expect(res.Status).To(Equal(status.CurrentStatus), res.Message)
 		Expect(conditionStatus(u, v1alpha1.ConditionProgressing)).To(Equal(metav1.ConditionFalse))
 		Expect(argoHealth(u)).To(HavePrefix("Suspended: "))
+	})
+
+	It("reads a rollout that reached its partition as Current and Healthy", func() {
+		pods := allPods(newHash)
+		pods[kstatusNodes[0]] = podState{hash: oldHash, phase: corev1.PodRunning, ready: true}
+		u := realize(scenario{namespace: "kstatus-partitioned", pods: pods, mutate: func(s *v1alpha1.NodeAgentSet) {
+			s.Spec.UpdateStrategy.RollingUpdate.Partition = ptrTo(intstr.FromInt32(1))
+		}})
+		expectCaptured(u, "real_partitioned.yaml")
+		res, err := status.Compute(u)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Status).To(Equal(status.CurrentStatus), res.Message)
+		Expect(argoHealth(u)).To(HavePrefix("Healthy: "))
+	})
+
+	It("reads an OnDelete set with old pods left as InProgress and Progressing", func() {
+		u := realize(scenario{namespace: "kstatus-ondelete", pods: allPods(oldHash), mutate: func(s *v1alpha1.NodeAgentSet) {
+			s.Spec.UpdateStrategy = v1alpha1.NodeAgentSetUpdateStrategy{Type: v1alpha1.OnDeleteStrategyType}
+		}})
+		expectCaptured(u, "real_ondelete_waiting.yaml")
+		res, err := status.Compute(u)
+		Expect(err).NotTo(HaveOccurred())
+		// Old pods wait for someone to delete them: not done, for kstatus and Argo CD alike (the conditions say so;
+		// only a status without conditions is judged as Argo CD judges an OnDelete DaemonSet).
+		Expect(res.Status).To(Equal(status.InProgressStatus), res.Message)
+		Expect(conditionStatus(u, v1alpha1.ConditionReady)).To(Equal(metav1.ConditionFalse))
+		Expect(argoHealth(u)).To(HavePrefix("Progressing: "))
 	})
 
 	It("reads a spec change the controller has not observed as InProgress and Progressing", func() {
@@ -302,6 +382,7 @@ var _ = Describe("kstatus and Argo CD health of real NodeAgentSets", Ordered, Co
 		Expect(k8s.Update(ctx, set)).To(Succeed())
 
 		u = readSet("kstatus-newspec")
+		expectCaptured(u, "real_generation_not_observed.yaml")
 		Expect(u.GetGeneration()).To(BeNumerically(">", 1))
 		res, err := status.Compute(u)
 		Expect(err).NotTo(HaveOccurred())

@@ -32,6 +32,10 @@ type Options struct {
 	// cascading deletes (foreground, background, orphan) and the removal of pods bound to deleted nodes.
 	ControllerManager bool
 
+	// DaemonSetController adds the upstream DaemonSet controller to the controller-manager (and starts it when
+	// ControllerManager is not set), for specs that run real DaemonSets.
+	DaemonSetController bool
+
 	// CRDDirectories hold the CRDs to install. Defaults to config/crd/bases of this repository.
 	CRDDirectories []string
 
@@ -61,6 +65,13 @@ type Cluster struct {
 	manager  *runningManager
 	kubelets []*Kubelet
 	stopped  bool
+	// apiserver is the kube-apiserver StartAPIServer started again, nil while envtest's own runs; apiserverArgs is
+	// its command line while StopAPIServer has it stopped.
+	apiserver     *restartedAPIServer
+	apiserverArgs []string
+
+	buildMu       sync.Mutex
+	managerBinary string
 }
 
 // namedFile is a log file and the component that writes it.
@@ -159,7 +170,12 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 			return c, err
 		}
 	}
-	if opts.ControllerManager {
+	switch {
+	case opts.DaemonSetController:
+		if err := c.startComponent(ctx, "kube-controller-manager", assets, daemonSetControllerManagerArgs); err != nil {
+			return c, err
+		}
+	case opts.ControllerManager:
 		if err := c.startComponent(ctx, "kube-controller-manager", assets, controllerManagerArgs); err != nil {
 			return c, err
 		}
@@ -232,6 +248,7 @@ func (c *Cluster) Stop() error {
 			errs = append(errs, err)
 		}
 	}
+	c.stopRestartedAPIServer()
 	if c.env != nil {
 		if err := c.env.Stop(); err != nil {
 			errs = append(errs, fmt.Errorf("stopping etcd and kube-apiserver: %w", err))

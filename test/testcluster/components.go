@@ -47,9 +47,25 @@ func schedulerArgs(kubeconfig string, port int, certDir string) []string {
 // deletes through ownerReferences) and the pod garbage collector (pods bound to deleted nodes). They use the
 // manager's own credentials, so no service-account token machinery is needed.
 func controllerManagerArgs(kubeconfig string, port int, certDir string) []string {
+	return controllerManagerWith("garbagecollector,podgc")(kubeconfig, port, certDir)
+}
+
+// daemonSetControllerManagerArgs adds the upstream DaemonSet controller to controllerManagerArgs, for the suites
+// that run real DaemonSets beside NodeAgentSets (migration).
+func daemonSetControllerManagerArgs(kubeconfig string, port int, certDir string) []string {
+	return controllerManagerWith("garbagecollector,podgc,daemonset")(kubeconfig, port, certDir)
+}
+
+func controllerManagerWith(controllers string) componentArgs {
+	return func(kubeconfig string, port int, certDir string) []string {
+		return controllerManagerFlags(kubeconfig, port, certDir, controllers)
+	}
+}
+
+func controllerManagerFlags(kubeconfig string, port int, certDir, controllers string) []string {
 	return []string{
 		"--kubeconfig=" + kubeconfig,
-		"--controllers=garbagecollector,podgc",
+		"--controllers=" + controllers,
 		"--use-service-account-credentials=false",
 		"--leader-elect=false",
 		"--bind-address=127.0.0.1",

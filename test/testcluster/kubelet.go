@@ -38,11 +38,16 @@ type KubeletOptions struct {
 
 	// Outcome decides each pod's fate. nil: every pod becomes ready.
 	Outcome func(*corev1.Pod) PodOutcome
+
+	// ClockSkew shifts every time the kubelet writes into a pod's status (start and transition times) by this much:
+	// positive for a node whose clock runs ahead of the controller's. The moment of the write itself is unchanged.
+	ClockSkew time.Duration
 }
 
 // Kubelet stands in for the kubelets of every node: it starts pods bound to a node by writing their status
 // through the status subresource (once, when the pod is still Pending; a pod a test set to Failed or Succeeded
-// stays so), and confirms graceful deletions by deleting the pod with grace period 0. Stop it with Stop; the
+// stays so), restarts a running pod's containers whose image was changed in place, and confirms graceful
+// deletions by deleting the pod with grace period 0. Stop it with Stop; the
 // cluster's Stop stops any still running.
 type Kubelet struct {
 	cluster *Cluster
@@ -52,9 +57,10 @@ type Kubelet struct {
 	cancel  context.CancelFunc
 	workers sync.WaitGroup
 
-	mu        sync.Mutex
-	seenBound map[types.UID]time.Time
-	stopOnce  sync.Once
+	mu         sync.Mutex
+	seenBound  map[types.UID]time.Time
+	restarting map[types.UID]time.Time // pods whose changed containers were stopped, since when
+	stopOnce   sync.Once
 }
 
 // kubeletWorkers is how many pods the fake kubelet handles at once.
@@ -66,12 +72,13 @@ func (c *Cluster) StartKubelet(ctx context.Context, opts KubeletOptions) (*Kubel
 	factory := informers.NewSharedInformerFactoryWithOptions(c.Clientset, 0, informers.WithNamespace(opts.Namespace))
 	informer := factory.Core().V1().Pods().Informer()
 	k := &Kubelet{
-		cluster:   c,
-		opts:      opts,
-		queue:     workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]()),
-		pods:      informer.GetIndexer(),
-		cancel:    cancel,
-		seenBound: map[types.UID]time.Time{},
+		cluster:    c,
+		opts:       opts,
+		queue:      workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]()),
+		pods:       informer.GetIndexer(),
+		cancel:     cancel,
+		seenBound:  map[types.UID]time.Time{},
+		restarting: map[types.UID]time.Time{},
 	}
 	enqueue := func(obj any) {
 		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
@@ -155,6 +162,9 @@ func (k *Kubelet) sync(ctx context.Context, key string) (time.Duration, error) {
 		}
 		return 0, err
 	}
+	if pod.Status.Phase == corev1.PodRunning {
+		return k.restartChangedContainers(ctx, pod)
+	}
 	if pod.Spec.NodeName == "" || (pod.Status.Phase != corev1.PodPending && pod.Status.Phase != "") {
 		return 0, nil
 	}
@@ -169,7 +179,7 @@ func (k *Kubelet) sync(ctx context.Context, key string) (time.Duration, error) {
 		return wait, nil
 	}
 	updated := pod.DeepCopy()
-	now := time.Now()
+	now := time.Now().Add(k.opts.ClockSkew)
 	if outcome == PodCrashLoops {
 		updated.Status = CrashLoopingStatus(pod, now, 1)
 	} else {
@@ -199,4 +209,115 @@ func (k *Kubelet) forget(uid types.UID) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	delete(k.seenBound, uid)
+	delete(k.restarting, uid)
+}
+
+// restartChangedContainers does what a kubelet does when a running pod's container image is changed in place: it
+// stops the container (the pod turns not ready), then, after ReadyAfter, starts it on the new image (restartCount
+// + 1, the new image and image ID in its status) and the pod is ready again.
+func (k *Kubelet) restartChangedContainers(ctx context.Context, pod *corev1.Pod) (time.Duration, error) {
+	changed := changedContainers(pod)
+	if len(changed) == 0 {
+		return 0, nil
+	}
+	updated := pod.DeepCopy()
+	now := metav1.Now()
+	ready := podConditionTrue(pod, corev1.PodReady)
+	if ready {
+		// Stopping: the changed containers are not ready, and so neither is the pod.
+		for i := range updated.Status.ContainerStatuses {
+			cs := &updated.Status.ContainerStatuses[i]
+			if changed[cs.Name] {
+				cs.Ready = false
+				cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
+			}
+		}
+		setPodCondition(updated, corev1.ContainersReady, corev1.ConditionFalse, now)
+		setPodCondition(updated, corev1.PodReady, corev1.ConditionFalse, now)
+		k.markRestarting(pod.UID)
+	} else {
+		if wait := k.opts.ReadyAfter - time.Since(k.restartingSince(pod.UID)); wait > 0 {
+			return wait, nil
+		}
+		images := map[string]string{}
+		for _, c := range pod.Spec.Containers {
+			images[c.Name] = c.Image
+		}
+		started := true
+		for i := range updated.Status.ContainerStatuses {
+			cs := &updated.Status.ContainerStatuses[i]
+			if changed[cs.Name] {
+				cs.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+					ExitCode: 0, Reason: "Completed", FinishedAt: now}}
+				cs.Image, cs.ImageID = images[cs.Name], fakeImageID(images[cs.Name])
+				cs.RestartCount++
+				cs.Ready, cs.Started = true, &started
+				cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
+			}
+		}
+		setPodCondition(updated, corev1.ContainersReady, corev1.ConditionTrue, now)
+		setPodCondition(updated, corev1.PodReady, corev1.ConditionTrue, now)
+	}
+	_, err := k.cluster.Clientset.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return 0, nil // gone, or a newer version of the pod is on its way here
+	}
+	if err == nil && ready {
+		return k.opts.ReadyAfter, nil
+	}
+	return 0, err
+}
+
+// changedContainers names the containers whose status shows another image than the spec asks for.
+func changedContainers(pod *corev1.Pod) map[string]bool {
+	images := map[string]string{}
+	for _, c := range pod.Spec.Containers {
+		images[c.Name] = c.Image
+	}
+	out := map[string]bool{}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if want, ok := images[cs.Name]; ok && cs.Image != want {
+			out[cs.Name] = true
+		}
+	}
+	return out
+}
+
+func podConditionTrue(pod *corev1.Pod, typ corev1.PodConditionType) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == typ {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func setPodCondition(pod *corev1.Pod, typ corev1.PodConditionType, status corev1.ConditionStatus, now metav1.Time) {
+	for i := range pod.Status.Conditions {
+		if pod.Status.Conditions[i].Type == typ {
+			if pod.Status.Conditions[i].Status != status {
+				pod.Status.Conditions[i].Status, pod.Status.Conditions[i].LastTransitionTime = status, now
+			}
+			return
+		}
+	}
+	pod.Status.Conditions = append(pod.Status.Conditions, corev1.PodCondition{Type: typ, Status: status, LastTransitionTime: now})
+}
+
+func (k *Kubelet) markRestarting(uid types.UID) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.restarting[uid] = time.Now()
+}
+
+// restartingSince is when this kubelet stopped the pod's changed containers (now, if it did not see that).
+func (k *Kubelet) restartingSince(uid types.UID) time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t, ok := k.restarting[uid]
+	if !ok {
+		t = time.Now()
+		k.restarting[uid] = t
+	}
+	return t
 }

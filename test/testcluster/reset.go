@@ -35,7 +35,7 @@ func (c *Cluster) CreateNamespace(ctx context.Context, prefix string) (string, e
 const resetTimeout = 2 * time.Minute
 
 // Reset gives the next test a clean cluster: it deletes every NodeAgentSet in every namespace (dropping finalizers
-// that would block without a garbage collector), then every pod and ControllerRevision in the test namespaces and
+// that would block without a garbage collector), then every DaemonSet, pod and ControllerRevision in the test namespaces and
 // in default, and every node, and waits until they are gone. Namespaces stay (there is no namespace controller to
 // finish deleting them).
 func (c *Cluster) Reset(ctx context.Context) error {
@@ -112,9 +112,13 @@ func (c *Cluster) testNamespaces(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// emptyNamespace force-deletes the namespace's pods (finalizers dropped) and ControllerRevisions.
+// emptyNamespace deletes the namespace's DaemonSets (a suite may run the upstream controller, which would make
+// new pods), then force-deletes its pods (finalizers dropped) and ControllerRevisions.
 func (c *Cluster) emptyNamespace(ctx context.Context, ns string) []error {
 	var errs []error
+	if err := c.Client.DeleteAllOf(ctx, &appsv1.DaemonSet{}, client.InNamespace(ns)); client.IgnoreNotFound(err) != nil {
+		errs = append(errs, fmt.Errorf("reset: deleting DaemonSets in %s: %w", ns, err))
+	}
 	pods := &corev1.PodList{}
 	if err := c.Client.List(ctx, pods, client.InNamespace(ns)); err != nil {
 		return []error{fmt.Errorf("reset: listing pods in %s: %w", ns, err)}

@@ -1,7 +1,10 @@
 package admissiontest
 
 import (
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -336,6 +339,143 @@ func BadCases() []BadCase {
 				s.Spec.UpdateStrategy.RollingUpdate.Partition = percentBound("half")
 			}},
 			Want: `spec.updateStrategy.rollingUpdate.partition: Invalid value: "half": ` + percentMsg,
+		},
+		// Canary and progress deadline.
+		{
+			Case: Case{"canary replicas negative", func(s *v1alpha1.NodeAgentSet) {
+				withCanary(s, func(c *v1alpha1.NodeAgentSetCanary) { c.Replicas = intBound(-1) })
+			}},
+			Want:       "spec.updateStrategy.rollingUpdate.canary.replicas: Invalid value: -1: must be greater than or equal to 0",
+			SchemaWant: "spec.updateStrategy.rollingUpdate.canary.replicas: Invalid value: -1: must be greater than or equal to 0",
+		},
+		{
+			Case: Case{"canary replicas over 100%", func(s *v1alpha1.NodeAgentSet) {
+				withCanary(s, func(c *v1alpha1.NodeAgentSetCanary) { c.Replicas = percentBound("120%") })
+			}},
+			Want: `spec.updateStrategy.rollingUpdate.canary.replicas: Invalid value: "120%": must not be greater than 100%`,
+		},
+		{
+			Case: Case{"canary duration negative", func(s *v1alpha1.NodeAgentSet) {
+				withCanary(s, func(c *v1alpha1.NodeAgentSetCanary) { c.Duration = &metav1.Duration{Duration: -time.Minute} })
+			}},
+			Want:       `spec.updateStrategy.rollingUpdate.canary.duration: Invalid value: "-1m0s": must be greater than or equal to 0`,
+			SchemaWant: `spec.updateStrategy.rollingUpdate.canary.duration: Invalid value: "-1m0s": must be greater than or equal to 0`,
+		},
+		{
+			Case: Case{"canary maxRestarts negative", func(s *v1alpha1.NodeAgentSet) {
+				withCanary(s, func(c *v1alpha1.NodeAgentSetCanary) { c.MaxRestarts = ptr.To[int32](-1) })
+			}},
+			Want: "spec.updateStrategy.rollingUpdate.canary.maxRestarts: Invalid value: -1: must be greater than or equal to 0",
+			SchemaWant: "spec.updateStrategy.rollingUpdate.canary.maxRestarts: Invalid value: -1: " +
+				"spec.updateStrategy.rollingUpdate.canary.maxRestarts in body should be greater than or equal to 0",
+		},
+		{
+			Case: Case{"canary promotion unknown", func(s *v1alpha1.NodeAgentSet) {
+				withCanary(s, func(c *v1alpha1.NodeAgentSetCanary) { c.Promotion = "Later" })
+			}},
+			Want:       `spec.updateStrategy.rollingUpdate.canary.promotion: Unsupported value: "Later": supported values: "Auto", "Manual"`,
+			SchemaWant: `spec.updateStrategy.rollingUpdate.canary.promotion: Unsupported value: "Later": supported values: "Auto", "Manual"`,
+		},
+		{
+			Case: Case{"canary onFailure unknown", func(s *v1alpha1.NodeAgentSet) {
+				withCanary(s, func(c *v1alpha1.NodeAgentSetCanary) { c.OnFailure = "Rollback" })
+			}},
+			Want:       `spec.updateStrategy.rollingUpdate.canary.onFailure: Unsupported value: "Rollback": supported values: "Pause", "Abort"`,
+			SchemaWant: `spec.updateStrategy.rollingUpdate.canary.onFailure: Unsupported value: "Rollback": supported values: "Pause", "Abort"`,
+		},
+		{
+			Case: Case{"canary node selector with unknown operator", func(s *v1alpha1.NodeAgentSet) {
+				withCanary(s, func(c *v1alpha1.NodeAgentSetCanary) {
+					c.NodeSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+						{Key: "canary", Operator: "Like", Values: []string{"true"}},
+					}}
+				})
+			}},
+			Want: `spec.updateStrategy.rollingUpdate.canary.nodeSelector.matchExpressions[0].operator: Invalid value: "Like": not a valid selector operator`,
+		},
+		{
+			Case: Case{"canary node selector label value invalid", func(s *v1alpha1.NodeAgentSet) {
+				withCanary(s, func(c *v1alpha1.NodeAgentSetCanary) {
+					c.NodeSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"canary": "yes please"}}
+				})
+			}},
+			Want: `spec.updateStrategy.rollingUpdate.canary.nodeSelector.matchLabels[canary]: Invalid value: "yes please": ` + labelValueMsg,
+		},
+		{
+			Case: Case{"canary with OnDelete", func(s *v1alpha1.NodeAgentSet) {
+				withCanary(s, func(*v1alpha1.NodeAgentSetCanary) {})
+				s.Spec.UpdateStrategy.Type = v1alpha1.OnDeleteStrategyType
+			}},
+			Want:       "spec.updateStrategy.rollingUpdate.canary: Forbidden: may not be set when updateStrategy.type is OnDelete",
+			SchemaWant: "spec.updateStrategy.rollingUpdate.canary: Forbidden: may not be set when updateStrategy.type is OnDelete",
+		},
+		{
+			Case: Case{"progressDeadlineSeconds negative", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.ProgressDeadlineSeconds = ptr.To[int32](-1)
+			}},
+			Want: "spec.progressDeadlineSeconds: Invalid value: -1: must be greater than or equal to 0",
+			SchemaWant: "spec.progressDeadlineSeconds: Invalid value: -1: spec.progressDeadlineSeconds in body should be " +
+				"greater than or equal to 0",
+		},
+		{
+			Case: Case{"progressDeadlineSeconds not greater than minReadySeconds", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.MinReadySeconds = 30
+				s.Spec.ProgressDeadlineSeconds = ptr.To[int32](30)
+			}},
+			Want:       "spec.progressDeadlineSeconds: Invalid value: 30: must be greater than minReadySeconds",
+			SchemaWant: "spec.progressDeadlineSeconds: Invalid value: must be greater than minReadySeconds",
+		},
+		// Node overrides.
+		{
+			Case: Case{"override names a container the template lacks", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.NodeOverrides = []v1alpha1.NodeOverride{override("large", corev1.ResourceRequirements{}, "sidecar")}
+			}},
+			Want: `spec.nodeOverrides[0].containers[0].name: Not found: "sidecar"`,
+		},
+		{
+			Case: Case{"override names duplicated", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.NodeOverrides = []v1alpha1.NodeOverride{
+					override("large", corev1.ResourceRequirements{}, "agent"),
+					override("large", corev1.ResourceRequirements{}, "agent"),
+				}
+			}},
+			Want:       `spec.nodeOverrides[1].name: Duplicate value: "large"`,
+			SchemaWant: `spec.nodeOverrides[1]: Duplicate value: {"name":"large"}`,
+		},
+		{
+			Case: Case{"override name not a DNS label", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.NodeOverrides = []v1alpha1.NodeOverride{override("Large_Nodes", corev1.ResourceRequirements{}, "agent")}
+			}},
+			Want: `spec.nodeOverrides[0].name: Invalid value: "Large_Nodes": ` + dns1123LabelMsg,
+			SchemaWant: `spec.nodeOverrides[0].name: Invalid value: "Large_Nodes": spec.nodeOverrides[0].name in body should ` +
+				`match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'`,
+		},
+		{
+			Case: Case{"override node selector with unknown operator", func(s *v1alpha1.NodeAgentSet) {
+				o := override("large", corev1.ResourceRequirements{}, "agent")
+				o.NodeSelector = metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+					{Key: "node.kubernetes.io/instance-type", Operator: "Like", Values: []string{"m7i"}}}}
+				s.Spec.NodeOverrides = []v1alpha1.NodeOverride{o}
+			}},
+			Want: `spec.nodeOverrides[0].nodeSelector.matchExpressions[0].operator: Invalid value: "Like": not a valid selector operator`,
+		},
+		{
+			Case: Case{"override request above the template's limit", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.Template.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
+				s.Spec.NodeOverrides = []v1alpha1.NodeOverride{override("large", corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")}}, "agent")}
+			}},
+			Want: `spec.nodeOverrides[0].containers[0].resources.requests[memory]: Invalid value: "2Gi": must be less than ` +
+				`or equal to memory limit of 1Gi`,
+		},
+		{
+			Case: Case{"override limit below the template's request", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.Template.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+				s.Spec.NodeOverrides = []v1alpha1.NodeOverride{override("small", corev1.ResourceRequirements{
+					Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}}, "agent")}
+			}},
+			Want: `spec.nodeOverrides[0].containers[0].resources.limits[cpu]: Invalid value: "500m": must be greater ` +
+				`than or equal to cpu request of 1`,
 		},
 		{
 			Case:       Case{"minReadySeconds negative", func(s *v1alpha1.NodeAgentSet) { s.Spec.MinReadySeconds = -5 }},

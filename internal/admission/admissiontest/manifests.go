@@ -96,3 +96,27 @@ func requiredNodeAffinity(terms ...corev1.NodeSelectorTerm) *corev1.Affinity {
 func nodeLabelTerm(key string, op corev1.NodeSelectorOperator, values ...string) corev1.NodeSelectorTerm {
 	return corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: key, Operator: op, Values: values}}}
 }
+
+// withCanary gives the set a rolling update with a canary changed by mutate.
+func withCanary(set *v1alpha1.NodeAgentSet, mutate func(*v1alpha1.NodeAgentSetCanary)) {
+	set.Spec.UpdateStrategy = rollingUpdate(nil, nil)
+	canary := &v1alpha1.NodeAgentSetCanary{}
+	mutate(canary)
+	set.Spec.UpdateStrategy.RollingUpdate.Canary = canary
+}
+
+// override is a node override of the given containers with the same resources, selecting m7i.8xlarge nodes.
+func override(name string, resources corev1.ResourceRequirements, containers ...string) v1alpha1.NodeOverride {
+	o := v1alpha1.NodeOverride{
+		Name:         name,
+		NodeSelector: metav1.LabelSelector{MatchLabels: map[string]string{"node.kubernetes.io/instance-type": "m7i.8xlarge"}},
+	}
+	for _, c := range containers {
+		co := v1alpha1.ContainerOverride{Name: c, Env: []corev1.EnvVar{{Name: "GOMAXPROCS", Value: "8"}}}
+		if resources.Requests != nil || resources.Limits != nil {
+			co.Resources = resources.DeepCopy()
+		}
+		o.Containers = append(o.Containers, co)
+	}
+	return o
+}

@@ -152,10 +152,15 @@ func (p printer) lines(indent, s string) {
 }
 
 func (p printer) resources(title string, list corev1.ResourceList) {
+	p.resourcesAt(level2, level3, title, list)
+}
+
+// resourcesAt prints a titled resource list at indent, one resource per line at itemIndent; nothing when empty.
+func (p printer) resourcesAt(indent, itemIndent, title string, list corev1.ResourceList) {
 	if len(list) == 0 {
 		return
 	}
-	p.line(level2, title+":")
+	p.line(indent, title+":")
 	names := make([]string, 0, len(list))
 	for n := range list {
 		names = append(names, string(n))
@@ -163,7 +168,7 @@ func (p printer) resources(title string, list corev1.ResourceList) {
 	slices.Sort(names)
 	for _, n := range names {
 		q := list[corev1.ResourceName(n)]
-		p.field(level3, n, q.String())
+		p.field(itemIndent, n, q.String())
 	}
 }
 

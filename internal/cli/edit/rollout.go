@@ -70,6 +70,23 @@ func RestoreTemplate(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplateSpe
 	return true
 }
 
+// RestoreRevision replaces the set's pod template and node overrides with a revision's and reports whether that
+// changed anything; everything else in the set stays. A revision without overrides (an older one, or one adopted
+// from a DaemonSet) removes the set's overrides.
+func RestoreRevision(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplateSpec, overrides []v1alpha1.NodeOverride) bool {
+	sameOverrides := (len(set.Spec.NodeOverrides) == 0 && len(overrides) == 0) ||
+		equality.Semantic.DeepEqual(set.Spec.NodeOverrides, overrides)
+	if TemplateMatches(set, template) && sameOverrides {
+		return false
+	}
+	set.Spec.Template = *template.DeepCopy()
+	set.Spec.NodeOverrides = nil
+	for i := range overrides {
+		set.Spec.NodeOverrides = append(set.Spec.NodeOverrides, *overrides[i].DeepCopy())
+	}
+	return true
+}
+
 // TemplateMatches reports whether the set's pod template already equals template.
 func TemplateMatches(set *v1alpha1.NodeAgentSet, template *corev1.PodTemplateSpec) bool {
 	return equality.Semantic.DeepEqual(set.Spec.Template, *template)
@@ -89,4 +106,37 @@ func RestoreChangeCause(set *v1alpha1.NodeAgentSet, rev *appsv1.ControllerRevisi
 		set.Annotations = map[string]string{}
 	}
 	set.Annotations[v1alpha1.ChangeCauseAnnotation] = cause
+}
+
+// Promote writes the promote-revision annotation naming the set's update revision, which lets a canary that waits
+// for a manual promotion go on (and overrides a failed canary whose onFailure is Pause). It refuses, naming the
+// phase, when the stored status shows no canary of the update revision that waits for it: a promotion written ahead
+// of time would silently skip the canary's manual gate.
+func Promote(set *v1alpha1.NodeAgentSet) error {
+	ru := set.Spec.UpdateStrategy.RollingUpdate
+	if set.Spec.UpdateStrategy.Type == v1alpha1.OnDeleteStrategyType || ru == nil || ru.Canary == nil {
+		return fmt.Errorf("%s has no canary to promote: spec.updateStrategy.rollingUpdate.canary is not set", objref.Quoted(set.Name))
+	}
+	if set.Generation > set.Status.ObservedGeneration {
+		return fmt.Errorf("%s has changes the controller has not observed yet (generation %d, observed %d); try again once it has",
+			objref.Quoted(set.Name), set.Generation, set.Status.ObservedGeneration)
+	}
+	canary := set.Status.Canary
+	update := set.Status.UpdateRevision
+	if canary == nil || canary.Revision != update {
+		return fmt.Errorf("%s has no canary waiting for promotion: no canary runs for revision %s", objref.Quoted(set.Name), update)
+	}
+	waiting := canary.Phase == v1alpha1.CanaryPhaseWaitingForPromotion ||
+		(canary.Phase == v1alpha1.CanaryPhaseFailed && ru.Canary.OnFailure != v1alpha1.CanaryFailureAbort)
+	if !waiting {
+		return fmt.Errorf("%s has no canary waiting for promotion: the canary of revision %s is %s", objref.Quoted(set.Name), update, canary.Phase)
+	}
+	if set.Annotations[v1alpha1.PromoteRevisionAnnotation] == update {
+		return fmt.Errorf("%s is already promoted to revision %s", objref.Quoted(set.Name), update)
+	}
+	if set.Annotations == nil {
+		set.Annotations = map[string]string{}
+	}
+	set.Annotations[v1alpha1.PromoteRevisionAnnotation] = update
+	return nil
 }

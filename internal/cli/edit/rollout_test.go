@@ -179,3 +179,23 @@ func TestRestoreChangeCause(t *testing.T) {
 		})
 	}
 }
+
+func TestRestoreRevisionRestoresOverrides(t *testing.T) {
+	set := &v1alpha1.NodeAgentSet{}
+	set.Spec.Template.Labels = map[string]string{"app": "agent"}
+	overrides := []v1alpha1.NodeOverride{{Name: "large", Containers: []v1alpha1.ContainerOverride{{Name: "agent"}}}}
+	template := set.Spec.Template.DeepCopy()
+	if !RestoreRevision(set, template, overrides) || len(set.Spec.NodeOverrides) != 1 {
+		t.Fatalf("restoring overrides: changed nothing or lost them: %+v", set.Spec.NodeOverrides)
+	}
+	overrides[0].Name = "changed"
+	if set.Spec.NodeOverrides[0].Name != "large" {
+		t.Error("the set shares the revision's overrides")
+	}
+	if RestoreRevision(set, template, []v1alpha1.NodeOverride{{Name: "large", Containers: []v1alpha1.ContainerOverride{{Name: "agent"}}}}) {
+		t.Error("restoring the same revision reported a change")
+	}
+	if !RestoreRevision(set, template, nil) || set.Spec.NodeOverrides != nil {
+		t.Errorf("a revision without overrides must remove them: %+v", set.Spec.NodeOverrides)
+	}
+}

@@ -1,11 +1,15 @@
 package daemonset
 
 import (
+	"fmt"
+	"strings"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/test/testcluster"
@@ -48,6 +52,41 @@ var _ = Describe("placement", func() {
 		},
 		strategyEntries(),
 	)
+
+	It("names each created pod in its own event, as kubectl get events shows them", func(ctx SpecContext) {
+		set := testcluster.NewSet(ns, "events")
+		createSet(ctx, set)
+		nodes := createNodes(ctx, "node", 4)
+		v := expectSettled(ctx, set, nodes...)
+		var want []string
+		for _, p := range v.Pods {
+			want = append(want, p.Name)
+		}
+
+		// The events API folds events that differ only in their note into one series; each create must stay an
+		// event of its own that names its pod in the note and as the related object.
+		createdPods := func() ([]string, error) {
+			events := &corev1.EventList{}
+			if err := cluster.Client.List(ctx, events, client.InNamespace(ns)); err != nil {
+				return nil, err
+			}
+			var names []string
+			for _, e := range events.Items {
+				if e.InvolvedObject.Name != set.Name || e.Reason != "SuccessfulCreate" {
+					continue
+				}
+				pod, ok := strings.CutPrefix(e.Message, "Created pod: ")
+				if !ok || e.Related == nil || e.Related.Kind != "Pod" || e.Related.Name != pod {
+					return nil, fmt.Errorf("event %s: message %q, related %v; want \"Created pod: <name>\" related to that pod",
+						e.Name, e.Message, e.Related)
+				}
+				names = append(names, pod)
+			}
+			return names, nil
+		}
+		Eventually(ctx, createdPods).WithTimeout(settleTimeout).Should(ConsistOf(want),
+			"one SuccessfulCreate event per pod, each naming its pod")
+	})
 
 	DescribeTable("a pod that ended is replaced on its node",
 		func(ctx SpecContext, typ v1alpha1.NodeAgentSetUpdateStrategyType, phase corev1.PodPhase) {

@@ -49,6 +49,27 @@ var _ = Describe("stalled sets", func() {
 			haveCondition(v1alpha1.ConditionStalled, metav1.ConditionFalse, v1alpha1.ReasonRolloutComplete))
 	})
 
+	It("reports a selector the schema lets through but that cannot be used as InvalidSelector, and writes no pod", func(ctx SpecContext) {
+		createNodes(ctx, "node", 2)
+		// The CRD schema types matchExpressions[].operator as a plain string and values as an optional list, so
+		// "In" without values is stored when no webhook runs; LabelSelectorAsSelector refuses it.
+		set := testcluster.NewSet(ns, "badselector")
+		set.Spec.Selector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: "app", Operator: metav1.LabelSelectorOpIn},
+		}}
+		createSet(ctx, set)
+
+		Eventually(ctx, conditionsOf(ctx, set)).WithTimeout(settleTimeout).Should(And(
+			ContainElement(And(
+				HaveField("Type", v1alpha1.ConditionStalled), HaveField("Status", metav1.ConditionTrue),
+				HaveField("Reason", v1alpha1.ReasonInvalidSelector),
+				HaveField("Message", ContainSubstring("spec.selector.matchExpressions[0].values")))),
+			haveConditionStatus(v1alpha1.ConditionReconciling, metav1.ConditionFalse),
+		), "the set reports its selector as a blocking problem, naming the field")
+		Consistently(ctx, func() ([]corev1.Pod, error) { return cluster.ListPods(ctx, ns) }).
+			WithTimeout(quietPeriod).Should(BeEmpty(), "no pod is created for a set whose selector cannot be used")
+	})
+
 	It("reports refused creates as FailedCreate, and clears that once no eligible node lacks a pod", func(ctx SpecContext) {
 		set := createSet(ctx, testcluster.NewSet(ns, "quota"))
 		nodes := createNodes(ctx, "node", 2)

@@ -1,0 +1,370 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+)
+
+// The two controllers under test.
+const (
+	upstream     = "upstream"
+	nodeAgentSet = "nodeagentset"
+)
+
+// Labels on every pod template of a turn: turnLabel selects a turn's pods, setLabel one set's.
+const (
+	turnLabel = "bench.nodeagentset.io/turn"
+	setLabel  = "bench.nodeagentset.io/set"
+	namespace = "default"
+	imageV1   = "registry.example/bench-agent:v1"
+	imageV2   = "registry.example/bench-agent:v2"
+)
+
+var (
+	daemonSetGVR    = appsv1.SchemeGroupVersion.WithResource("daemonsets")
+	nodeAgentSetGVR = v1alpha1.GroupVersion.WithResource("nodeagentsets")
+)
+
+func gvrFor(controller string) schema.GroupVersionResource {
+	if controller == upstream {
+		return daemonSetGVR
+	}
+	return nodeAgentSetGVR
+}
+
+// template is the pod template both controllers get: one container, no grace period, as the upstream integration
+// tests' DaemonSets.
+func template(turn, set string) corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{turnLabel: turn, setLabel: set}},
+		Spec: corev1.PodSpec{
+			Containers:                    []corev1.Container{{Name: "agent", Image: imageV1}},
+			TerminationGracePeriodSeconds: ptr.To[int64](0),
+		},
+	}
+}
+
+// newSet builds the set for controller: a DaemonSet or a NodeAgentSet, RollingUpdate with maxUnavailable 10% (and
+// for a NodeAgentSet the given podUpdatePolicy).
+func newSet(controller, turn, name string, policy v1alpha1.PodUpdatePolicyType) (*unstructured.Unstructured, error) {
+	selector := &metav1.LabelSelector{MatchLabels: map[string]string{turnLabel: turn, setLabel: name}}
+	maxUnavailable := intstr.FromString("10%")
+	meta := metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: map[string]string{turnLabel: turn}}
+	var obj runtime.Object
+	if controller == upstream {
+		obj = &appsv1.DaemonSet{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
+			ObjectMeta: meta,
+			Spec: appsv1.DaemonSetSpec{
+				Selector: selector,
+				Template: template(turn, name),
+				UpdateStrategy: appsv1.DaemonSetUpdateStrategy{
+					Type:          appsv1.RollingUpdateDaemonSetStrategyType,
+					RollingUpdate: &appsv1.RollingUpdateDaemonSet{MaxUnavailable: &maxUnavailable},
+				},
+			},
+		}
+	} else {
+		maxSurge := intstr.FromInt32(0)
+		obj = &v1alpha1.NodeAgentSet{
+			TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "NodeAgentSet"},
+			ObjectMeta: meta,
+			Spec: v1alpha1.NodeAgentSetSpec{
+				Selector: selector,
+				Template: template(turn, name),
+				UpdateStrategy: v1alpha1.NodeAgentSetUpdateStrategy{
+					Type: v1alpha1.RollingUpdateStrategyType,
+					RollingUpdate: &v1alpha1.RollingUpdateNodeAgentSet{
+						MaxUnavailable: &maxUnavailable, MaxSurge: &maxSurge, PodUpdatePolicy: policy,
+					},
+				},
+			},
+		}
+	}
+	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, err
+	}
+	return &unstructured.Unstructured{Object: raw}, nil
+}
+
+func toUnstructured(obj map[string]any) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: obj}
+}
+
+// imagePatch is a JSON patch that sets the first container's image.
+func imagePatch(image string) []byte {
+	raw, _ := json.Marshal([]map[string]any{{
+		"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": image,
+	}})
+	return raw
+}
+
+// podTracker follows a turn's pods through an informer and keeps the tallies the phase goals are stated in,
+// updated per event rather than recounted: at 5000 pods a recount per event would cost the bench more CPU than
+// the controllers it measures.
+type podTracker struct {
+	mu       sync.Mutex
+	want     string // the image a pod needs to count as done
+	views    map[types.UID]podView
+	good     map[string]int // per set/node: pods Ready, not terminating, with the wanted image
+	goodKeys int            // set/node pairs with at least one good pod
+	stale    int            // pods not terminating whose image is not the wanted one
+	changed  chan struct{}
+	store    cache.Store
+	stop     chan struct{}
+
+	// Since the phase began: when the first and the last new pod showed up.
+	phaseStart        time.Time
+	firstNew, lastNew time.Duration
+	lastBound         time.Duration // when a pod was last seen bound to its node for the first time
+}
+
+type podView struct {
+	key   string
+	good  bool
+	stale bool
+	bound bool
+}
+
+func (t *podTracker) viewOf(p *corev1.Pod) podView {
+	v := podView{key: p.Labels[setLabel] + "/" + p.Spec.NodeName}
+	terminating := p.DeletionTimestamp != nil
+	image := ""
+	if len(p.Spec.Containers) > 0 {
+		image = p.Spec.Containers[0].Image
+	}
+	v.stale = !terminating && image != t.want
+	v.bound = p.Spec.NodeName != ""
+	v.good = !terminating && image == t.want && p.Spec.NodeName != "" && podReady(p)
+	return v
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// account removes old (if any) from the tallies and adds new (if any). Call with t.mu held.
+func (t *podTracker) account(uid types.UID, next *podView) {
+	if old, ok := t.views[uid]; ok {
+		if old.good {
+			t.good[old.key]--
+			if t.good[old.key] == 0 {
+				delete(t.good, old.key)
+				t.goodKeys--
+			}
+		}
+		if old.stale {
+			t.stale--
+		}
+		delete(t.views, uid)
+	}
+	if next == nil {
+		return
+	}
+	if next.good {
+		t.good[next.key]++
+		if t.good[next.key] == 1 {
+			t.goodKeys++
+		}
+	}
+	if next.stale {
+		t.stale++
+	}
+	t.views[uid] = *next
+}
+
+func (t *podTracker) observe(obj any, deleted bool) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	t.mu.Lock()
+	if deleted {
+		t.account(p.UID, nil)
+	} else {
+		if _, known := t.views[p.UID]; !known && !t.phaseStart.IsZero() {
+			at := time.Since(t.phaseStart)
+			if t.firstNew == 0 {
+				t.firstNew = at
+			}
+			t.lastNew = at
+		}
+		v := t.viewOf(p)
+		if prev, known := t.views[p.UID]; p.Spec.NodeName != "" && (!known || !prev.bound) && !t.phaseStart.IsZero() {
+			t.lastBound = time.Since(t.phaseStart)
+		}
+		t.account(p.UID, &v)
+	}
+	t.mu.Unlock()
+	select {
+	case t.changed <- struct{}{}:
+	default:
+	}
+}
+
+// setWant changes the image pods need and recounts once from the informer's store.
+func (t *podTracker) setWant(image string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.want = image
+	t.phaseStart, t.firstNew, t.lastNew, t.lastBound = time.Now(), 0, 0, 0
+	t.views = map[types.UID]podView{}
+	t.good = map[string]int{}
+	t.goodKeys, t.stale = 0, 0
+	for _, obj := range t.store.List() {
+		p := obj.(*corev1.Pod)
+		v := t.viewOf(p)
+		t.account(p.UID, &v)
+	}
+}
+
+// newPods is when, since the phase began, the first and the last pod new in the phase appeared.
+func (t *podTracker) newPods() (first, last, lastBound time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.firstNew, t.lastNew, t.lastBound
+}
+
+func (t *podTracker) tallies() (goodKeys, stale, total int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.goodKeys, t.stale, len(t.views)
+}
+
+// startPodTracker starts an informer on the turn's pods.
+func (c *cluster) startPodTracker(ctx context.Context, turn string) (*podTracker, error) {
+	factory := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, informers.WithNamespace(namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = turnLabel + "=" + turn }))
+	inf := factory.Core().V1().Pods().Informer()
+	t := &podTracker{
+		want: imageV1, views: map[types.UID]podView{}, good: map[string]int{},
+		changed: make(chan struct{}, 1), store: inf.GetStore(), stop: make(chan struct{}),
+	}
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(o any) { t.observe(o, false) },
+		UpdateFunc: func(_, o any) { t.observe(o, false) },
+		DeleteFunc: func(o any) { t.observe(o, true) },
+	}); err != nil {
+		return nil, err
+	}
+	factory.Start(t.stop)
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		close(t.stop)
+		return nil, fmt.Errorf("pod informer did not sync: %w", ctx.Err())
+	}
+	return t, nil
+}
+
+// waitUntil blocks until cond holds on the tallies, the controller exits, or ctx ends.
+func (t *podTracker) waitUntil(ctx context.Context, ctl *process, what string, cond func(goodKeys, stale, total int) bool) error {
+	for {
+		g, s, n := t.tallies()
+		if cond(g, s, n) {
+			return nil
+		}
+		select {
+		case <-t.changed:
+		case <-ctl.exited:
+			return fmt.Errorf("%s exited while waiting for %s: %v\n%s", ctl.name, what, ctl.err, ctl.tail(30))
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s (pods: %d set/node pairs done, %d stale, %d in all): %w", what, g, s, n, ctx.Err())
+		}
+	}
+}
+
+// setStatusTracker follows a turn's sets and reports when each one's status says the set is settled: the
+// controller saw the latest spec and counts every node as updated and available. The wall time of a phase is what
+// the pods show; the status catching up is when the controller's work for the phase is over, so CPU is read then.
+type setStatusTracker struct {
+	store   cache.Store
+	changed chan struct{}
+	stop    chan struct{}
+}
+
+func (c *cluster) startSetTracker(ctx context.Context, controller, turn string) (*setStatusTracker, error) {
+	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.dyn, 0, namespace,
+		func(o *metav1.ListOptions) { o.LabelSelector = turnLabel + "=" + turn })
+	inf := factory.ForResource(gvrFor(controller)).Informer()
+	t := &setStatusTracker{store: inf.GetStore(), changed: make(chan struct{}, 1), stop: make(chan struct{})}
+	poke := func(any) {
+		select {
+		case t.changed <- struct{}{}:
+		default:
+		}
+	}
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: poke, UpdateFunc: func(_, o any) { poke(o) }, DeleteFunc: poke,
+	}); err != nil {
+		return nil, err
+	}
+	factory.Start(t.stop)
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		close(t.stop)
+		return nil, fmt.Errorf("set informer did not sync: %w", ctx.Err())
+	}
+	return t, nil
+}
+
+func (t *setStatusTracker) settled(sets, nodes int) bool {
+	objs := t.store.List()
+	if len(objs) != sets {
+		return false
+	}
+	for _, o := range objs {
+		u := o.(*unstructured.Unstructured)
+		observed, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
+		if observed < u.GetGeneration() {
+			return false
+		}
+		for _, f := range []string{"desiredNumberScheduled", "updatedNumberScheduled", "numberAvailable", "numberReady"} {
+			v, _, _ := unstructured.NestedInt64(u.Object, "status", f)
+			if v != int64(nodes) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// waitSettled waits until the sets' status is settled, for at most limit; it reports whether it was.
+func (t *setStatusTracker) waitSettled(ctx context.Context, sets, nodes int, limit time.Duration) bool {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	for !t.settled(sets, nodes) {
+		select {
+		case <-t.changed:
+		case <-deadline.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,110 @@
+package placement
+
+import (
+	"encoding/json"
+
+	corev1 "k8s.io/api/core/v1"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+)
+
+// InPlaceUpdateState is the value of the in-place-update-state annotation: per changed container, what its status
+// said just before the controller patched its image.
+type InPlaceUpdateState struct {
+	// Revision is the controller-revision-hash the pod was moved to.
+	Revision   string                          `json:"revision"`
+	Containers map[string]ContainerBeforePatch `json:"containers"`
+}
+
+// ContainerBeforePatch is one container's status before its image was patched.
+type ContainerBeforePatch struct {
+	Image        string `json:"image,omitempty"`
+	ImageID      string `json:"imageID,omitempty"`
+	RestartCount int32  `json:"restartCount"`
+}
+
+// NewInPlaceUpdateState records the status of the containers named in images (container name to new image) as pod
+// reports it now.
+func NewInPlaceUpdateState(pod *corev1.Pod, revision string, images map[string]string) InPlaceUpdateState {
+	st := InPlaceUpdateState{Revision: revision, Containers: map[string]ContainerBeforePatch{}}
+	statuses := append(append([]corev1.ContainerStatus(nil), pod.Status.ContainerStatuses...), pod.Status.InitContainerStatuses...)
+	for name := range images {
+		before := ContainerBeforePatch{}
+		for _, cs := range statuses {
+			if cs.Name == name {
+				before = ContainerBeforePatch{Image: cs.Image, ImageID: cs.ImageID, RestartCount: cs.RestartCount}
+			}
+		}
+		st.Containers[name] = before
+	}
+	return st
+}
+
+// inPlaceUpdatePending reports whether pod was patched in place and the kubelet has not yet reported every changed
+// container started again on its new image: restarted since the patch (restartCount up), running and ready, and
+// showing the spec's image or an imageID other than before. A pod without the annotation, or whose annotation is
+// unreadable, has nothing pending: it was created with its images.
+func inPlaceUpdatePending(pod *corev1.Pod) bool {
+	raw, ok := pod.Annotations[v1alpha1.InPlaceUpdateStateAnnotation]
+	if !ok {
+		return false
+	}
+	var st InPlaceUpdateState
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		return false
+	}
+	if st.Revision != pod.Labels[v1alpha1.ControllerRevisionHashLabel] {
+		// Moved on since (relabelled to yet another revision): that move is what counts now.
+		return false
+	}
+	specImages := map[string]string{}
+	for _, c := range pod.Spec.Containers {
+		specImages[c.Name] = c.Image
+	}
+	for _, c := range pod.Spec.InitContainers {
+		specImages[c.Name] = c.Image
+	}
+	for name, before := range st.Containers {
+		if !containerRestartedOnNewImage(pod, name, specImages[name], before) {
+			return true
+		}
+	}
+	return false
+}
+
+func containerRestartedOnNewImage(pod *corev1.Pod, name, specImage string, before ContainerBeforePatch) bool {
+	for _, list := range [][]corev1.ContainerStatus{pod.Status.ContainerStatuses, pod.Status.InitContainerStatuses} {
+		for _, cs := range list {
+			if cs.Name != name {
+				continue
+			}
+			newImage := cs.Image == specImage || (cs.ImageID != "" && cs.ImageID != before.ImageID)
+			return cs.RestartCount > before.RestartCount && newImage && cs.Ready && cs.State.Running != nil
+		}
+	}
+	return false
+}
+
+// RestartsSinceRevision counts the container restarts of pod since it began running the revision its hash label
+// names. A pod created for that revision counts every restart. A pod patched to it in place counts, for each
+// changed container, only the restarts after the one the image change itself caused (the annotation recorded the
+// count before the patch); its other containers count as they are.
+func RestartsSinceRevision(pod *corev1.Pod) int32 {
+	var st InPlaceUpdateState
+	if raw, ok := pod.Annotations[v1alpha1.InPlaceUpdateStateAnnotation]; ok {
+		if err := json.Unmarshal([]byte(raw), &st); err != nil || st.Revision != pod.Labels[v1alpha1.ControllerRevisionHashLabel] {
+			st = InPlaceUpdateState{}
+		}
+	}
+	var n int32
+	for _, statuses := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
+		for _, cs := range statuses {
+			count := cs.RestartCount
+			if before, changed := st.Containers[cs.Name]; changed {
+				count = max(0, count-before.RestartCount-1)
+			}
+			n += count
+		}
+	}
+	return n
+}

@@ -1,0 +1,106 @@
+package planner
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/internal/placement"
+	"github.com/nodeagentset/nodeagentset/internal/revision"
+)
+
+// inPlaceImages returns the container images (by container name) that move pod, on the node st, to the update
+// revision when that is all that differs between its revision's template and the update revision's, and the policy
+// allows it. The node overrides must not change the pod either: both revisions carry the same spec.nodeOverrides
+// and the pod already runs the override its node takes now; otherwise the pod is recreated.
+func (d *decision) inPlaceImages(st *nodeState, pod *corev1.Pod) (map[string]string, bool) {
+	if !d.strategy.inPlace || d.snap.UpdateRevision == nil {
+		return nil, false
+	}
+	from := d.contentOfHash(pod.Labels[v1alpha1.ControllerRevisionHashLabel])
+	to := d.contentOfHash(d.hash)
+	if from == nil || to == nil {
+		return nil, false
+	}
+	if !equality.Semantic.DeepEqual(from.NodeOverrides, to.NodeOverrides) ||
+		placement.PodOverride(pod) != placement.OverrideName(st.override) {
+		return nil, false
+	}
+	images, ok := ImageOnlyChange(from.Template, to.Template)
+	if !ok {
+		return nil, false
+	}
+	// The pod must have each container the change names; one that someone edited out is recreated instead.
+	for name := range images {
+		if !hasContainer(pod, name) {
+			return nil, false
+		}
+	}
+	return images, true
+}
+
+// contentOfHash reads the template and node overrides of the set's revision with hash; nil when there is none or it
+// is unreadable. Decoded revisions are kept for the pass, since many pods share a revision.
+func (d *decision) contentOfHash(hash string) *revision.Content {
+	if hash == "" {
+		return nil
+	}
+	if t, ok := d.templates[hash]; ok {
+		return t
+	}
+	var found *revision.Content
+	for _, rev := range d.snap.Revisions {
+		if rev != nil && rev.Labels[v1alpha1.ControllerRevisionHashLabel] == hash {
+			if c, err := revision.ContentOf(rev); err == nil {
+				found = &c
+			}
+			break
+		}
+	}
+	if d.templates == nil {
+		d.templates = map[string]*revision.Content{}
+	}
+	d.templates[hash] = found
+	return found
+}
+
+// ImageOnlyChange reports whether template to differs from template from only in container images (of init and
+// regular containers, matched by name in the same order) and in the template's labels and annotations, and returns
+// the changed images by container name. Identical templates are not an image-only change.
+func ImageOnlyChange(from, to *corev1.PodTemplateSpec) (map[string]string, bool) {
+	a, b := from.Spec.DeepCopy(), to.Spec.DeepCopy()
+	images := map[string]string{}
+	blank := func(x, y []corev1.Container) bool {
+		if len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if x[i].Name != y[i].Name {
+				return false
+			}
+			if x[i].Image != y[i].Image {
+				images[y[i].Name] = y[i].Image
+			}
+			x[i].Image, y[i].Image = "", ""
+		}
+		return true
+	}
+	if !blank(a.InitContainers, b.InitContainers) || !blank(a.Containers, b.Containers) {
+		return nil, false
+	}
+	if len(images) == 0 || !equality.Semantic.DeepEqual(a, b) {
+		return nil, false
+	}
+	return images, true
+}
+
+func hasContainer(pod *corev1.Pod, name string) bool {
+	for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+		for _, c := range list {
+			if c.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}

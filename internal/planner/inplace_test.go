@@ -1,0 +1,182 @@
+package planner
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/internal/placement"
+	"github.com/nodeagentset/nodeagentset/internal/revision"
+)
+
+func TestImageOnlyChange(t *testing.T) {
+	tmpl := func(mutate func(*corev1.PodTemplateSpec)) *corev1.PodTemplateSpec {
+		t := &corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "agent"}},
+			Spec: corev1.PodSpec{
+				InitContainers: []corev1.Container{{Name: "init", Image: "init:1"}},
+				Containers:     []corev1.Container{{Name: "agent", Image: "agent:1"}, {Name: "sidecar", Image: "side:1"}},
+			},
+		}
+		if mutate != nil {
+			mutate(t)
+		}
+		return t
+	}
+	tests := []struct {
+		name   string
+		to     *corev1.PodTemplateSpec
+		want   map[string]string
+		wantOK bool
+	}{
+		{name: "identical templates are no image change", to: tmpl(nil)},
+		{name: "one image", to: tmpl(func(t *corev1.PodTemplateSpec) { t.Spec.Containers[0].Image = "agent:2" }),
+			want: map[string]string{"agent": "agent:2"}, wantOK: true},
+		{name: "init and regular images, plus template labels and annotations", to: tmpl(func(t *corev1.PodTemplateSpec) {
+			t.Spec.InitContainers[0].Image = "init:2"
+			t.Spec.Containers[1].Image = "side:2"
+			t.Labels["tier"] = "node"
+			t.Annotations = map[string]string{"note": "x"}
+		}), want: map[string]string{"init": "init:2", "sidecar": "side:2"}, wantOK: true},
+		{name: "an image and an env var", to: tmpl(func(t *corev1.PodTemplateSpec) {
+			t.Spec.Containers[0].Image = "agent:2"
+			t.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "A", Value: "1"}}
+		})},
+		{name: "a renamed container", to: tmpl(func(t *corev1.PodTemplateSpec) {
+			t.Spec.Containers[0].Name, t.Spec.Containers[0].Image = "agent2", "agent:2"
+		})},
+		{name: "an added container", to: tmpl(func(t *corev1.PodTemplateSpec) {
+			t.Spec.Containers = append(t.Spec.Containers, corev1.Container{Name: "x", Image: "x:1"})
+		})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := ImageOnlyChange(tmpl(nil), tt.to)
+			if ok != tt.wantOK || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("ImageOnlyChange = %v, %v; want %v, %v", got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+// inPlaceFixture is a set rolled from agent:1 to the template mutate gives, with real revision data so that the
+// planner can compare the two templates.
+func inPlaceFixture(t *testing.T, policy v1alpha1.PodUpdatePolicyType, mutate func(*corev1.PodSpec)) (*v1alpha1.NodeAgentSet, []*appsv1.ControllerRevision) {
+	t.Helper()
+	set := newSet(maxUnavailable("2"), rollingUpdate(func(ru *v1alpha1.RollingUpdateNodeAgentSet) { ru.PodUpdatePolicy = policy }))
+	set.Spec.Template.Spec.Containers[0].Image = "agent:1"
+	oldRev, err := revision.New(set, oldHash, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mutate(&set.Spec.Template.Spec)
+	newRev, err := revision.New(set, newHash, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set, []*appsv1.ControllerRevision{oldRev, newRev}
+}
+
+func withImage(image string, restarts int32) podOpt {
+	return func(p *corev1.Pod) {
+		p.Spec.Containers = []corev1.Container{{Name: "agent", Image: image}}
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{
+			Name: "agent", Image: image, ImageID: "id://" + image, Ready: true, RestartCount: restarts,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
+		}}
+	}
+}
+
+// patchedInPlace is what the reconciler's in-place patch leaves: the new hash and image, the state annotation, and
+// a status the kubelet has not updated yet.
+func patchedInPlace(p *corev1.Pod) {
+	state := placement.NewInPlaceUpdateState(p, newHash, map[string]string{"agent": "agent:2"})
+	raw, _ := json.Marshal(state)
+	p.Annotations = map[string]string{v1alpha1.InPlaceUpdateStateAnnotation: string(raw)}
+	p.Labels[v1alpha1.ControllerRevisionHashLabel] = newHash
+	p.Spec.Containers[0].Image = "agent:2"
+}
+
+// restartedOnNewImage is the kubelet's answer: the container restarted on the new image, Ready again just now.
+func restartedOnNewImage(p *corev1.Pod) {
+	p.Status.ContainerStatuses[0].Image = "agent:2"
+	p.Status.ContainerStatuses[0].ImageID = "id://agent:2"
+	p.Status.ContainerStatuses[0].RestartCount++
+	setReady(p, corev1.ConditionTrue, t0.Add(-time.Second))
+}
+
+func planSummary(p Plan) (updates, deletes []string) {
+	for _, u := range p.Updates {
+		updates = append(updates, fmt.Sprintf("%s:%s:%v", u.Pod.Name, u.Reason, u.Images))
+	}
+	_, deletes = summary(p)
+	sort.Strings(updates)
+	return updates, deletes
+}
+
+// The in-place rollout: old pods whose revision differs only in the image are patched, at most maxUnavailable at a
+// time; a patched pod counts as unavailable until the kubelet restarted it on the new image; anything else, or
+// the Recreate policy, deletes.
+func TestInPlaceRollingUpdate(t *testing.T) {
+	newImage := func(s *corev1.PodSpec) { s.Containers[0].Image = "agent:2" }
+	newImageAndEnv := func(s *corev1.PodSpec) {
+		s.Containers[0].Image = "agent:2"
+		s.Containers[0].Env = []corev1.EnvVar{{Name: "A", Value: "1"}}
+	}
+	oldOn := func(n string, opts ...podOpt) *corev1.Pod {
+		return pod("old-"+n, n, oldHash, append([]podOpt{withImage("agent:1", 0)}, opts...)...)
+	}
+	tests := []struct {
+		name        string
+		policy      v1alpha1.PodUpdatePolicyType
+		mutate      func(*corev1.PodSpec)
+		pods        []*corev1.Pod
+		wantUpdates []string
+		wantDeletes []string
+		wantAvail   int32
+	}{
+		{name: "image-only change: two pods patched within maxUnavailable 2", policy: v1alpha1.InPlaceIfPossiblePodUpdatePolicy,
+			mutate: newImage, pods: []*corev1.Pod{oldOn("n1"), oldOn("n2"), oldOn("n3"), oldOn("n4")},
+			wantUpdates: []string{"old-n1:InPlaceUpdate:map[agent:agent:2]", "old-n2:InPlaceUpdate:map[agent:agent:2]"},
+			wantAvail:   4},
+		{name: "patched pods not yet restarted use up maxUnavailable", policy: v1alpha1.InPlaceIfPossiblePodUpdatePolicy,
+			mutate: newImage, pods: []*corev1.Pod{oldOn("n1", patchedInPlace), oldOn("n2", patchedInPlace), oldOn("n3"), oldOn("n4")},
+			wantAvail: 2},
+		{name: "restarted pods are available again and the rollout goes on", policy: v1alpha1.InPlaceIfPossiblePodUpdatePolicy,
+			mutate: newImage, pods: []*corev1.Pod{oldOn("n1", patchedInPlace, restartedOnNewImage),
+				oldOn("n2", patchedInPlace, restartedOnNewImage), oldOn("n3"), oldOn("n4")},
+			wantUpdates: []string{"old-n3:InPlaceUpdate:map[agent:agent:2]", "old-n4:InPlaceUpdate:map[agent:agent:2]"},
+			wantAvail:   4},
+		{name: "a change beyond images recreates", policy: v1alpha1.InPlaceIfPossiblePodUpdatePolicy,
+			mutate: newImageAndEnv, pods: []*corev1.Pod{oldOn("n1"), oldOn("n2"), oldOn("n3"), oldOn("n4")},
+			wantDeletes: []string{"old-n1:RollingUpdate", "old-n2:RollingUpdate"}, wantAvail: 4},
+		{name: "Recreate recreates", policy: v1alpha1.RecreatePodUpdatePolicy,
+			mutate: newImage, pods: []*corev1.Pod{oldOn("n1"), oldOn("n2"), oldOn("n3"), oldOn("n4")},
+			wantDeletes: []string{"old-n1:RollingUpdate", "old-n2:RollingUpdate"}, wantAvail: 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set, revs := inPlaceFixture(t, tt.policy, tt.mutate)
+			s := snapshot(set, nodes("n1", "n2", "n3", "n4"), tt.pods...)
+			s.Revisions, s.UpdateRevision = revs, revs[1]
+			plan := Decide(s)
+			updates, deletes := planSummary(plan)
+			if fmt.Sprint(updates) != fmt.Sprint(tt.wantUpdates) || fmt.Sprint(deletes) != fmt.Sprint(tt.wantDeletes) {
+				t.Errorf("updates %v deletes %v; want updates %v deletes %v", updates, deletes, tt.wantUpdates, tt.wantDeletes)
+			}
+			if len(plan.Creates) != 0 {
+				t.Errorf("creates %v, want none", plan.Creates)
+			}
+			if plan.Status.NumberAvailable != tt.wantAvail {
+				t.Errorf("numberAvailable %d, want %d", plan.Status.NumberAvailable, tt.wantAvail)
+			}
+		})
+	}
+}

@@ -1,0 +1,74 @@
+package rollout
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/test/testcluster"
+)
+
+// podUpdatePolicy InPlaceIfPossible, against the fake kubelet's in-place restarts (the changed container stops, the
+// pod turns not ready, then the container starts on the new image with restartCount + 1 and the pod is ready).
+var _ = Describe("in-place image updates", func() {
+	var ns string
+
+	BeforeEach(func(ctx SpecContext) {
+		ns = cluster.SpecNamespace(ctx, "inplace", kubeletOptions())
+	})
+
+	inPlaceSet := func(name string, maxUnavailable int32) *v1alpha1.NodeAgentSet {
+		set := testcluster.NewSet(ns, name)
+		set.Spec.UpdateStrategy = testcluster.RollingUpdate(intstr.FromInt32(maxUnavailable), intstr.FromInt32(0))
+		set.Spec.UpdateStrategy.RollingUpdate.PodUpdatePolicy = v1alpha1.InPlaceIfPossiblePodUpdatePolicy
+		return set
+	}
+
+	It("an image-only change patches every pod in place, never with more than maxUnavailable nodes down", func(ctx SpecContext) {
+		const maxUnavailable = 2
+		set := inPlaceSet("inplace", maxUnavailable)
+		set.Spec.Template.Spec.Containers[0].Image = imageV1
+		createSet(ctx, set)
+		nodes := createNodes(ctx, "node", 5)
+		before := expectSettled(ctx, set, settleTimeout, nodes...)
+
+		down := &peak{}
+		watch, err := cluster.WatchPods(ctx, ns, noSurgeBounds(nodes, maxUnavailable, down))
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(watch.Stop)
+
+		updateSet(ctx, set, setImage(imageV2))
+		after := expectSettled(ctx, set, rolloutTimeout, nodes...)
+
+		Expect(watch.Violations()).To(BeEmpty(), "bounds during the rollout")
+		Expect(down.get()).To(BeNumerically(">=", 1), "the restarts took pods down")
+		Expect(podIDs(after)).To(Equal(podIDs(before)), "the same pods, names and UIDs, run the new image")
+		for _, p := range after.Pods {
+			Expect(p.Spec.Containers[0].Image).To(Equal(imageV2))
+			Expect(p.Labels).To(HaveKeyWithValue(v1alpha1.ControllerRevisionHashLabel, hashOf(after)))
+			Expect(p.Status.ContainerStatuses).To(HaveLen(1))
+			Expect(p.Status.ContainerStatuses[0].Image).To(Equal(imageV2))
+			Expect(p.Status.ContainerStatuses[0].RestartCount).To(BeEquivalentTo(1), "pod %s restarted once", p.Name)
+		}
+		GinkgoWriter.Printf("at most %d nodes were down at once (maxUnavailable %d)\n", down.get(), maxUnavailable)
+	})
+
+	It("a change beyond images recreates the pods", func(ctx SpecContext) {
+		set := inPlaceSet("recreate", 1)
+		createSet(ctx, set)
+		nodes := createNodes(ctx, "node", 3)
+		before := expectSettled(ctx, set, settleTimeout, nodes...)
+
+		updateSet(ctx, set, func(s *v1alpha1.NodeAgentSet) {
+			setImage(imageV2)(s)
+			s.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "LOG_LEVEL", Value: "debug"}}
+		})
+		after := expectSettled(ctx, set, rolloutTimeout, nodes...)
+		for _, p := range after.Pods {
+			Expect(p.Spec.Containers[0].Image).To(Equal(imageV2))
+			Expect(podIDs(before)).NotTo(HaveKey(p.Name), "pod %s is new", p.Name)
+		}
+	})
+})
