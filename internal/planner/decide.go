@@ -315,28 +315,21 @@ func (d *decision) sortedCreates() []PodCreation {
 	return out
 }
 
-func (d *decision) sortedDeletes() []PodDeletion {
-	keys := make([]string, 0, len(d.deletes))
-	for k := range d.deletes {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var out []PodDeletion
-	for _, k := range keys {
-		out = append(out, d.deletes[k])
-	}
-	return out
-}
+func (d *decision) sortedDeletes() []PodDeletion { return byPodKey(d.deletes) }
 
-func (d *decision) sortedUpdates() []PodUpdate {
-	keys := make([]string, 0, len(d.updates))
-	for k := range d.updates {
+func (d *decision) sortedUpdates() []PodUpdate { return byPodKey(d.updates) }
+
+// byPodKey lists a pass's per-pod actions in namespace/name order, so the same snapshot always gives the same plan;
+// nil when there are none.
+func byPodKey[T any](actions map[string]T) []T {
+	keys := make([]string, 0, len(actions))
+	for k := range actions {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var out []PodUpdate
+	var out []T
 	for _, k := range keys {
-		out = append(out, d.updates[k])
+		out = append(out, actions[k])
 	}
 	return out
 }
