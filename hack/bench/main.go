@@ -61,7 +61,7 @@ func parseFlags() (config, error) {
 	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "bound on the whole run; on expiry everything is stopped")
 	flag.Float64Var(&c.schedulerQPS, "scheduler-qps", 1000, "kube-scheduler client QPS (burst twice that), high so binding is not what is measured")
 	flag.StringVar(&c.out, "out", "bench.json", "JSON results file")
-	flag.StringVar(&c.profileDir, "profile-dir", "", "if set, CPU (10s chunks) and heap profiles of the manager are written here")
+	flag.StringVar(&c.profileDir, "profile-dir", "", "if set, CPU (10s chunks) and heap profiles of both controllers are written here")
 	flag.BoolVar(&c.keep, "keep", false, "keep the state directory (logs) after the run")
 	flag.StringVar(&c.updatePolicy, "pod-update-policy", string(v1alpha1.RecreatePodUpdatePolicy),
 		"the NodeAgentSet's podUpdatePolicy (Recreate or InPlaceIfPossible); the DaemonSet always recreates")
@@ -216,11 +216,11 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 	var profiles sync.WaitGroup
 	profileCtx, stopProfiles := context.WithCancel(ctx)
 	defer stopProfiles()
-	if c.cfg.profileDir != "" && ctl == nodeAgentSet {
+	if c.cfg.profileDir != "" {
 		profiles.Add(1)
 		go func() {
 			defer profiles.Done()
-			c.collectCPUProfiles(profileCtx, turn)
+			c.collectCPUProfiles(profileCtx, ctl, turn)
 		}()
 	}
 
@@ -319,8 +319,8 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 		for name, a := range after {
 			pr.CPUSeconds[name] = (a.CPU - before[name].CPU).Seconds()
 		}
-		if c.cfg.profileDir != "" && ctl == nodeAgentSet {
-			c.saveHeapProfile(ctx, turn, ph.name)
+		if c.cfg.profileDir != "" {
+			c.saveHeapProfile(ctx, ctl, turn, ph.name)
 		}
 		pr.Syncs = syncs
 		logf("turn %s: %d syncs; %s in %.1fs (new pods from %.1fs to %.1fs, last bound %.1fs, status settled %v after %.1fs), controller %.2f CPU s, peak RSS %.1f MiB",
@@ -393,8 +393,8 @@ func (c *cluster) startController(ctx context.Context, ctl, turn string) (*proce
 			"--kubeconfig=" + c.kubecfg, "--controllers=daemonset", "--use-service-account-credentials=false",
 			"--leader-elect=false", "--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", c.ports.controllerManager),
 			"--cert-dir=" + filepath.Join(c.dir, "kube-controller-manager"),
-			// The bench reads the work queue's metrics, as it does the manager's.
-			"--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+			// The bench reads the work queue's metrics, as it does the manager's, and with --profile-dir its profiles.
+			"--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics,/debug/pprof/*",
 			fmt.Sprintf("--concurrent-daemonset-syncs=%d", c.cfg.workers), qps, burst,
 		}, nil)
 		url = fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.controllerManager)
@@ -422,32 +422,39 @@ func (c *cluster) startController(ctx context.Context, ctl, turn string) (*proce
 	return p, nil
 }
 
-// collectCPUProfiles fetches 10-second CPU profiles from the manager until ctx ends; `go tool pprof` merges them.
-func (c *cluster) collectCPUProfiles(ctx context.Context, turn string) {
+// collectCPUProfiles fetches 10-second CPU profiles from the controller until ctx ends; `go tool pprof` merges them.
+// Both controllers are profiled the same way (Go's net/http/pprof), so their profiles compare.
+func (c *cluster) collectCPUProfiles(ctx context.Context, ctl, turn string) {
 	for i := 1; ctx.Err() == nil; i++ {
 		path := filepath.Join(c.cfg.profileDir, fmt.Sprintf("cpu-%s-%03d.pb.gz", turn, i))
-		if err := c.fetchProfile(ctx, "/debug/pprof/profile?seconds=10", path); err != nil && ctx.Err() == nil {
+		if err := c.fetchProfile(ctx, ctl, "/debug/pprof/profile?seconds=10", path); err != nil && ctx.Err() == nil {
 			logf("CPU profile: %v", err)
 			return
 		}
 	}
 }
 
-func (c *cluster) saveHeapProfile(ctx context.Context, turn, phase string) {
+func (c *cluster) saveHeapProfile(ctx context.Context, ctl, turn, phase string) {
 	path := filepath.Join(c.cfg.profileDir, fmt.Sprintf("heap-%s-%s.pb.gz", turn, phase))
-	if err := c.fetchProfile(ctx, "/debug/pprof/heap", path); err != nil {
+	if err := c.fetchProfile(ctx, ctl, "/debug/pprof/heap", path); err != nil {
 		logf("heap profile: %v", err)
 	}
 }
 
-func (c *cluster) fetchProfile(ctx context.Context, path, file string) error {
+// fetchProfile saves one profile of ctl: the manager serves pprof on its own plain-HTTP port, kube-controller-manager
+// on its secure port (--profiling is on by default; the bench lets /debug/pprof through without authorization).
+func (c *cluster) fetchProfile(ctx context.Context, ctl, path, file string) error {
+	base, httpClient := fmt.Sprintf("http://127.0.0.1:%d", c.ports.managerPprof), http.DefaultClient
+	if ctl == upstream {
+		base = fmt.Sprintf("https://127.0.0.1:%d", c.ports.controllerManager)
+		httpClient = insecureLoopbackClient(0)
+	}
 	// A CPU profile in progress is let finish (not cancelled with ctx) so the last chunk is usable.
-	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet,
-		fmt.Sprintf("http://127.0.0.1:%d%s", c.ports.managerPprof, path), nil)
+	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, base+path, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return err
 	}

@@ -163,10 +163,7 @@ func resetPeak(pid int) error {
 // waitHealthy polls url until it answers 200, p exits, or ctx ends. A starting process offers nothing to watch, so
 // this is the one place the bench polls.
 func waitHealthy(ctx context.Context, p *process, url string, timeout time.Duration) error {
-	httpClient := &http.Client{
-		Timeout:   2 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // loopback probe
-	}
+	httpClient := insecureLoopbackClient(2 * time.Second)
 	deadline := time.Now().Add(timeout)
 	for {
 		resp, err := httpClient.Get(url)
@@ -187,5 +184,14 @@ func waitHealthy(ctx context.Context, p *process, url string, timeout time.Durat
 			return ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// insecureLoopbackClient talks to the components' secure ports on loopback, whose certificates are self-signed
+// (health checks, metrics, profiles). A zero timeout means none (a CPU profile takes its full duration).
+func insecureLoopbackClient(timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout:   timeout,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // loopback only
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -66,10 +65,7 @@ func requestDelta(before, after map[string]float64) map[string]int {
 // from workqueue_work_duration_seconds_count of the queue named queue, which controller-runtime and
 // kube-controller-manager both export.
 func syncCount(ctx context.Context, url, queue string) (float64, error) {
-	httpClient := &http.Client{
-		Timeout:   5 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // loopback scrape
-	}
+	httpClient := insecureLoopbackClient(5 * time.Second)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err

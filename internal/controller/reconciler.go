@@ -37,6 +37,9 @@ type Options struct {
 	Workers int
 	// PodWriter replaces the client for pod creates and deletes; nil means the manager's client.
 	PodWriter PodWriter
+	// PassSpacing is the least time between two passes of a set that pod events queue (see defaultPassSpacing);
+	// 0 means 500ms, a negative value queues every pod event's pass at once.
+	PassSpacing time.Duration
 }
 
 // NodeAgentSetReconciler reconciles NodeAgentSets: one pod per eligible node, rolled out by revision.
@@ -51,6 +54,7 @@ type NodeAgentSetReconciler struct {
 
 	expectations *expectations
 	backoff      *failedPodBackoff
+	pacer        *passPacer
 	// indexers are the informers' stores the reconcile reads pods and nodes from (set in SetupWithManager).
 	indexers cacheIndexers
 }
@@ -73,6 +77,10 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 	if workers <= 0 {
 		workers = defaultWorkers
 	}
+	spacing := opts.PassSpacing
+	if spacing == 0 {
+		spacing = defaultPassSpacing
+	}
 	return &NodeAgentSetReconciler{
 		client:        mgr.GetClient(),
 		apiReader:     mgr.GetAPIReader(),
@@ -83,6 +91,7 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 		workers:       workers,
 		expectations:  newExpectations(c),
 		backoff:       newFailedPodBackoff(c),
+		pacer:         newPassPacer(c, spacing),
 	}
 }
 
@@ -98,6 +107,7 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 // Reconcile brings one NodeAgentSet's pods, revisions and status in line with its spec and the cluster's nodes.
 func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
+	r.pacer.started(req.NamespacedName)
 	set := &v1alpha1.NodeAgentSet{}
 	if err := r.client.Get(ctx, req.NamespacedName, set); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -213,6 +223,7 @@ func nextPass(plan planner.Plan, satisfied bool) time.Duration {
 
 func (r *NodeAgentSetReconciler) forget(key types.NamespacedName) {
 	r.expectations.Forget(key)
+	r.pacer.forget(key)
 	forgetMetrics(key)
 }
 

@@ -187,7 +187,7 @@ func (r *NodeAgentSetReconciler) enqueueSetsSelecting(ctx context.Context, pod *
 }
 
 // podEventHandler lowers expectations as the controller's own writes show up, and queues the sets a pod change
-// affects: its owner, or for an orphan every set that may adopt it.
+// affects: its owner (paced, see defaultPassSpacing), or for an orphan every set that may adopt it.
 type podEventHandler struct{ r *NodeAgentSetReconciler }
 
 var _ handler.EventHandler = &podEventHandler{}
@@ -211,7 +211,7 @@ func (h *podEventHandler) Create(ctx context.Context, e event.CreateEvent, q que
 		if node, err := placement.TargetNodeName(pod); err == nil {
 			h.r.expectations.CreateObserved(client.ObjectKeyFromObject(set), node)
 		}
-		enqueue(q, set.Namespace, set.Name)
+		h.r.enqueuePaced(q, set.Namespace, set.Name)
 		return
 	}
 	if metav1.GetControllerOfNoCopy(pod) == nil {
@@ -242,14 +242,14 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 	newUID, newOwned := controllerUID(newPod)
 	if oldOwned && (!newOwned || oldUID != newUID) {
 		if ref := metav1.GetControllerOfNoCopy(oldPod); ref != nil {
-			enqueue(q, oldPod.Namespace, ref.Name)
+			h.r.enqueuePaced(q, oldPod.Namespace, ref.Name)
 		}
 	}
 	if newOwned {
 		// As upstream resolves a pod's controller: a pod whose set is gone (the garbage collector is removing it)
 		// queues nothing.
 		if set := h.r.setForPod(ctx, newPod); set != nil {
-			enqueue(q, set.Namespace, set.Name)
+			h.r.enqueuePaced(q, set.Namespace, set.Name)
 		}
 		return
 	}
@@ -278,7 +278,7 @@ func (h *podEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q que
 	key := types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}
 	h.r.expectations.PodGone(key, pod.UID)
 	if h.r.setForPod(ctx, pod) != nil {
-		enqueue(q, key.Namespace, key.Name)
+		h.r.enqueuePaced(q, key.Namespace, key.Name)
 	}
 }
 

@@ -1,0 +1,99 @@
+package controller
+
+import (
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	testingclock "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+)
+
+func TestPassPacerDelay(t *testing.T) {
+	start := time.Unix(1000, 0)
+	set := types.NamespacedName{Namespace: "ns", Name: "agent"}
+	other := types.NamespacedName{Namespace: "ns", Name: "other"}
+	tests := []struct {
+		name    string
+		spacing time.Duration
+		started bool          // a pass of set started at start
+		elapsed time.Duration // clock moved this far after start (negative: back)
+		forget  bool
+		key     types.NamespacedName
+		want    time.Duration
+	}{
+		{name: "never passed: at once", spacing: time.Second, key: set, want: 0},
+		{name: "just passed: a whole spacing", spacing: time.Second, started: true, key: set, want: time.Second},
+		{name: "passed a while ago: the rest of the spacing", spacing: time.Second, started: true, elapsed: 300 * time.Millisecond, key: set, want: 700 * time.Millisecond},
+		{name: "passed a spacing ago: at once", spacing: time.Second, started: true, elapsed: time.Second, key: set, want: 0},
+		{name: "passed long ago: at once", spacing: time.Second, started: true, elapsed: time.Hour, key: set, want: 0},
+		{name: "clock went back: no more than a spacing", spacing: time.Second, started: true, elapsed: -time.Hour, key: set, want: time.Second},
+		{name: "another set's pass holds nothing up", spacing: time.Second, started: true, key: other, want: 0},
+		{name: "a forgotten set: at once", spacing: time.Second, started: true, forget: true, key: set, want: 0},
+		{name: "pacing off", spacing: -1, started: true, key: set, want: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := testingclock.NewFakeClock(start)
+			p := newPassPacer(clk, tt.spacing)
+			if tt.started {
+				p.started(set)
+			}
+			if tt.forget {
+				p.forget(set)
+			}
+			clk.SetTime(start.Add(tt.elapsed))
+			if got := p.delay(tt.key); got != tt.want {
+				t.Fatalf("delay = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// A burst of pod events after a pass yields one pass, due a spacing after the last one started; the first event
+// after a quiet spell is queued at once. The work queue is the real one, so its merging of due times is what is
+// checked, not assumed.
+func TestEnqueuePacedCoalescesABurst(t *testing.T) {
+	clk := testingclock.NewFakeClock(time.Unix(1000, 0))
+	q := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request](),
+		workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Clock: clk})
+	defer q.ShutDown()
+	r := &NodeAgentSetReconciler{pacer: newPassPacer(clk, 500*time.Millisecond)}
+
+	r.enqueuePaced(q, "ns", "agent")
+	if q.Len() != 1 {
+		t.Fatalf("first event after a quiet spell: queue length %d, want 1", q.Len())
+	}
+	item, _ := q.Get()
+	r.pacer.started(item.NamespacedName)
+	q.Done(item)
+
+	for range 100 {
+		clk.Step(time.Millisecond)
+		r.enqueuePaced(q, "ns", "agent")
+	}
+	if q.Len() != 0 {
+		t.Fatalf("events within the spacing: queue length %d, want 0 (held back)", q.Len())
+	}
+	clk.Step(399 * time.Millisecond) // 499ms after the pass started
+	if !clk.HasWaiters() || q.Len() != 0 {
+		t.Fatalf("before the spacing is over: queue length %d, want 0 and a pending timer", q.Len())
+	}
+	clk.Step(time.Millisecond)
+	// The delaying queue hands the due item over on its own goroutine once the fake clock fires: wait for it.
+	got := make(chan reconcile.Request, 1)
+	go func() {
+		item, _ := q.Get()
+		got <- item
+	}()
+	select {
+	case item := <-got:
+		q.Done(item)
+	case <-time.After(10 * time.Second):
+		t.Fatal("after the spacing: no pass was queued")
+	}
+	if q.Len() != 0 {
+		t.Fatalf("after the spacing: %d more passes queued, want one pass for the whole burst", q.Len())
+	}
+}
