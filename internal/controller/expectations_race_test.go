@@ -102,6 +102,7 @@ func TestExpectationObservedAfterPodListDoesNotDuplicateCreate(t *testing.T) {
 		workers:       1,
 		expectations:  newExpectations(clk),
 		backoff:       newFailedPodBackoff(clk),
+		pacer:         newPassPacer(clk, defaultPassSpacing),
 	}
 	key := types.NamespacedName{Namespace: "ns", Name: "agent"}
 	req := ctrl.Request{NamespacedName: key}
