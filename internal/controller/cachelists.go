@@ -11,6 +11,8 @@ import (
 	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 )
 
 // podOwnerUIDIndex indexes the pod informer by controlling NodeAgentSet UID (UIDs are unique cluster-wide, so the
@@ -32,9 +34,12 @@ const (
 type cacheIndexers struct {
 	pods  toolscache.Indexer
 	nodes toolscache.Indexer
+	// sets is the NodeAgentSet informer's store: the pod event handlers resolve a pod's set in it without copying the
+	// set (setForPod runs for every pod event).
+	sets toolscache.Indexer
 }
 
-// indexersFrom registers the owner index on mgr's pod informer and returns both informers' stores; it must run
+// indexersFrom registers the owner index on mgr's pod informer and returns the pod, node and set informers' stores; it must run
 // before the manager starts. An informer that is not a client-go SharedIndexInformer leaves its field nil.
 func indexersFrom(ctx context.Context, mgr ctrl.Manager) (cacheIndexers, error) {
 	var out cacheIndexers
@@ -72,6 +77,13 @@ func indexersFrom(ctx context.Context, mgr ctrl.Manager) (cacheIndexers, error) 
 	if sii, ok := nodeInformer.(toolscache.SharedIndexInformer); ok {
 		out.nodes = sii.GetIndexer()
 	}
+	setInformer, err := mgr.GetCache().GetInformer(ctx, &v1alpha1.NodeAgentSet{})
+	if err != nil {
+		return out, err
+	}
+	if sii, ok := setInformer.(toolscache.SharedIndexInformer); ok {
+		out.sets = sii.GetIndexer()
+	}
 	return out, nil
 }
 
@@ -102,7 +114,7 @@ func (r *NodeAgentSetReconciler) listNodes(ctx context.Context) ([]*corev1.Node,
 // the pods its selector matches that a DaemonSet controls. The pods are shared with the cache: read only.
 func (r *NodeAgentSetReconciler) setPodCandidates(ctx context.Context, namespace string, uid types.UID, selector labels.Selector) ([]*corev1.Pod, []*corev1.Pod, error) {
 	if r.indexers.pods != nil {
-		owned, err := r.indexers.pods.ByIndex(podOwnerUIDIndex, string(uid))
+		owned, err := r.ownedPods(ctx, namespace, uid)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -122,11 +134,9 @@ func (r *NodeAgentSetReconciler) setPodCandidates(ctx context.Context, namespace
 		}
 		out := make([]*corev1.Pod, 0, len(owned))
 		seen := make(map[types.UID]bool, len(owned))
-		for _, obj := range owned {
-			if p, ok := obj.(*corev1.Pod); ok && p.Namespace == namespace {
-				out = append(out, p)
-				seen[p.UID] = true
-			}
+		for _, p := range owned {
+			out = append(out, p)
+			seen[p.UID] = true
 		}
 		for _, obj := range orphans {
 			if p, ok := obj.(*corev1.Pod); ok && !seen[p.UID] && selector.Matches(labels.Set(p.Labels)) {
@@ -135,9 +145,8 @@ func (r *NodeAgentSetReconciler) setPodCandidates(ctx context.Context, namespace
 		}
 		return out, held, nil
 	}
-	var owned corev1.PodList
-	if err := r.client.List(ctx, &owned, client.InNamespace(namespace), client.MatchingFields{ownerIndex: string(uid)},
-		client.UnsafeDisableDeepCopy); err != nil {
+	owned, err := r.ownedPods(ctx, namespace, uid)
+	if err != nil {
 		return nil, nil, err
 	}
 	var matching corev1.PodList
@@ -151,11 +160,11 @@ func (r *NodeAgentSetReconciler) setPodCandidates(ctx context.Context, namespace
 			held = append(held, &matching.Items[i])
 		}
 	}
-	out := make([]*corev1.Pod, 0, len(owned.Items)+len(matching.Items))
-	seen := make(map[types.UID]bool, len(owned.Items))
-	for i := range owned.Items {
-		out = append(out, &owned.Items[i])
-		seen[owned.Items[i].UID] = true
+	out := make([]*corev1.Pod, 0, len(owned)+len(matching.Items))
+	seen := make(map[types.UID]bool, len(owned))
+	for _, p := range owned {
+		out = append(out, p)
+		seen[p.UID] = true
 	}
 	for i := range matching.Items {
 		if !seen[matching.Items[i].UID] {
@@ -163,4 +172,33 @@ func (r *NodeAgentSetReconciler) setPodCandidates(ctx context.Context, namespace
 		}
 	}
 	return out, held, nil
+}
+
+// ownedPods returns the pods in namespace that the set with uid controls, from the owner index of the pod informer,
+// or, for a reconciler built without a manager (tests), from the client's ownerIndex field index. The pods are shared
+// with the cache: read only.
+func (r *NodeAgentSetReconciler) ownedPods(ctx context.Context, namespace string, uid types.UID) ([]*corev1.Pod, error) {
+	if r.indexers.pods != nil {
+		objs, err := r.indexers.pods.ByIndex(podOwnerUIDIndex, string(uid))
+		if err != nil {
+			return nil, err
+		}
+		pods := make([]*corev1.Pod, 0, len(objs))
+		for _, obj := range objs {
+			if p, ok := obj.(*corev1.Pod); ok && p.Namespace == namespace {
+				pods = append(pods, p)
+			}
+		}
+		return pods, nil
+	}
+	var list corev1.PodList
+	if err := r.client.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{ownerIndex: string(uid)},
+		client.UnsafeDisableDeepCopy); err != nil {
+		return nil, err
+	}
+	pods := make([]*corev1.Pod, 0, len(list.Items))
+	for i := range list.Items {
+		pods = append(pods, &list.Items[i])
+	}
+	return pods, nil
 }

@@ -35,7 +35,8 @@ type Options struct {
 	// Workers is how many sets are reconciled in parallel; 0 means 2 (as kube-controller-manager's
 	// --concurrent-daemonset-syncs).
 	Workers int
-	// PodWriter replaces the client for pod creates and deletes; nil means the manager's client.
+	// PodWriter replaces the client for pod creates, patches and deletes; nil means a typed core/v1 client on the
+	// manager's configuration and connections (clientsetPodWriter).
 	PodWriter PodWriter
 	// PassSpacing is the least time between two passes of a set that pod events queue (see defaultPassSpacing);
 	// 0 means 500ms, a negative value queues every pod event's pass at once.
@@ -65,10 +66,6 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 	if c == nil {
 		c = clock.RealClock{}
 	}
-	writer := opts.PodWriter
-	if writer == nil {
-		writer = clientPodWriter{client: mgr.GetClient()}
-	}
 	burst := opts.BurstReplicas
 	if burst <= 0 {
 		burst = defaultBurstReplicas
@@ -86,7 +83,7 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 		apiReader:     mgr.GetAPIReader(),
 		recorder:      newBudgetedRecorder(mgr.GetEventRecorder(controllerName+"-controller"), c),
 		clock:         c,
-		pods:          writer,
+		pods:          opts.PodWriter,
 		burstReplicas: burst,
 		workers:       workers,
 		expectations:  newExpectations(c),
@@ -309,17 +306,13 @@ func (r *NodeAgentSetReconciler) reportInvalidSelector(ctx context.Context, set 
 	if err != nil {
 		return err
 	}
-	var owned corev1.PodList
-	if err := r.client.List(ctx, &owned, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
+	pods, err := r.ownedPods(ctx, set.Namespace, set.UID)
+	if err != nil {
 		return err
 	}
 	var ownedRevs appsv1.ControllerRevisionList
 	if err := r.client.List(ctx, &ownedRevs, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
 		return err
-	}
-	pods := make([]*corev1.Pod, 0, len(owned.Items))
-	for i := range owned.Items {
-		pods = append(pods, &owned.Items[i])
 	}
 	var revs []*appsv1.ControllerRevision
 	var update *appsv1.ControllerRevision

@@ -26,11 +26,11 @@ import (
 	"github.com/nodeagentset/nodeagentset/internal/placement"
 )
 
-// Cache indexes. They keep a reconcile's work proportional to its own set: pods and revisions are found by owner,
-// and the pods on a node by node, without scanning the cluster's objects.
+// ownerIndex is the field index of revisions by controlling set UID: a reconcile finds its revisions without
+// scanning the cluster's. Pods have informer indexes instead (cacheIndexers), maintained on every pod event, so there
+// are as few of them as the reconcile needs. Tests that build a reconciler on a fake client index pods by ownerIndex.
 const (
 	ownerIndex     = "nodeagentset.io/controller-uid"
-	podNodeIndex   = "nodeagentset.io/target-node"
 	defaultWorkers = 2
 	controllerName = "nodeagentset"
 	setKind        = "NodeAgentSet"
@@ -103,27 +103,17 @@ func indexByController(obj client.Object) []string {
 	return nil
 }
 
-func indexPodByTargetNode(obj client.Object) []string {
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return nil
-	}
-	if node, err := placement.TargetNodeName(pod); err == nil {
-		return []string{node}
-	}
-	return nil
-}
-
 // SetupWithManager registers the indexes, the watches and the reconciler with mgr.
 func (r *NodeAgentSetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	ctx := context.Background()
+	if r.pods == nil {
+		writer, err := newClientsetPodWriter(mgr.GetConfig(), mgr.GetHTTPClient())
+		if err != nil {
+			return err
+		}
+		r.pods = writer
+	}
 	indexer := mgr.GetFieldIndexer()
-	if err := indexer.IndexField(ctx, &corev1.Pod{}, ownerIndex, indexByController); err != nil {
-		return err
-	}
-	if err := indexer.IndexField(ctx, &corev1.Pod{}, podNodeIndex, indexPodByTargetNode); err != nil {
-		return err
-	}
 	if err := indexer.IndexField(ctx, &appsv1.ControllerRevision{}, ownerIndex, indexByController); err != nil {
 		return err
 	}
@@ -150,18 +140,29 @@ func enqueue(q queue, namespace, name string) {
 	q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace, Name: name}})
 }
 
-// setForPod finds the NodeAgentSet that controls pod in the cache.
+// setForPod finds the NodeAgentSet that controls pod in the cache. The set is shared with the cache: read only.
 func (r *NodeAgentSetReconciler) setForPod(ctx context.Context, pod *corev1.Pod) *v1alpha1.NodeAgentSet {
 	uid, ok := controllerUID(pod)
 	if !ok {
 		return nil
 	}
 	ref := metav1.GetControllerOfNoCopy(pod)
-	set := &v1alpha1.NodeAgentSet{}
-	// A shallow copy of the cached set is enough: callers read its name and UID (this runs for every pod event).
-	if err := r.client.Get(ctx, types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}, set,
-		client.UnsafeDisableDeepCopy); err != nil {
-		return nil
+	// Callers only read the set's name and UID, so the cached set itself does (this runs for every pod event).
+	var set *v1alpha1.NodeAgentSet
+	if r.indexers.sets != nil {
+		obj, exists, err := r.indexers.sets.GetByKey(pod.Namespace + "/" + ref.Name)
+		if err != nil || !exists {
+			return nil
+		}
+		if set, ok = obj.(*v1alpha1.NodeAgentSet); !ok {
+			return nil
+		}
+	} else {
+		set = &v1alpha1.NodeAgentSet{}
+		if err := r.client.Get(ctx, types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}, set,
+			client.UnsafeDisableDeepCopy); err != nil {
+			return nil
+		}
 	}
 	if set.UID != uid {
 		return nil
@@ -350,28 +351,14 @@ func (h *nodeEventHandler) Update(ctx context.Context, e event.UpdateEvent, q qu
 }
 
 func (h *nodeEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q queue) {
-	node, ok := e.Object.(*corev1.Node)
-	if !ok {
+	if _, ok := e.Object.(*corev1.Node); !ok {
 		return
 	}
-	// Sets that counted the node as eligible recount it even if their pod never made it there (a refused create, a
-	// failed pod in backoff).
-	h.forEachSet(ctx, func(set *v1alpha1.NodeAgentSet) {
-		if shouldRun, _ := placement.NodeShouldRunPod(node, set); shouldRun {
-			enqueue(q, set.Namespace, set.Name)
-		}
-	})
-	var pods corev1.PodList
-	if err := h.r.client.List(ctx, &pods, client.MatchingFields{podNodeIndex: node.Name}); err != nil {
-		return
-	}
-	for i := range pods.Items {
-		if ref := metav1.GetControllerOfNoCopy(&pods.Items[i]); ref != nil {
-			if _, owned := controllerUID(&pods.Items[i]); owned {
-				enqueue(q, pods.Items[i].Namespace, ref.Name)
-			}
-		}
-	}
+	// Every set passes: those that counted the node as eligible recount it even if their pod never made it there (a
+	// refused create, a failed pod in backoff), and a set whose pod is still bound to the node deletes it (see
+	// docs/placement-and-rollouts.md). Node removals are rare, so a pass of each set costs less than indexing every
+	// pod by node on every pod event to find the few sets concerned.
+	h.forEachSet(ctx, func(set *v1alpha1.NodeAgentSet) { enqueue(q, set.Namespace, set.Name) })
 }
 
 func (h *nodeEventHandler) Generic(context.Context, event.GenericEvent, queue) {}
