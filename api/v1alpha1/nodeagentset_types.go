@@ -18,7 +18,7 @@ const (
 )
 
 // NodeAgentSetUpdateStrategy is apps/v1 DaemonSetUpdateStrategy plus the rollout controls in RollingUpdate.
-//
+// ---
 // The rules on the two bounds together live here rather than on RollingUpdateNodeAgentSet because they apply only
 // to a rolling update (an unset type is one), and only this level sees the type. They read unset bounds as the
 // defaults do: an unset maxSurge is 0, and an unset maxUnavailable is 1 or, beside a non-zero maxSurge, 0, so
@@ -41,7 +41,7 @@ type NodeAgentSetUpdateStrategy struct {
 
 // RollingUpdateNodeAgentSet tunes a rolling update. maxUnavailable and maxSurge mean what they mean for a DaemonSet;
 // paused and partition are NodeAgentSet additions for staged rollouts.
-//
+// ---
 // maxUnavailable, maxSurge, partition and canary.replicas each carry the same three rules, as IsValidPercent and
 // a DaemonSet's bounds have them: an integer is not negative, a string is a percent (with upstream's message for
 // one that is not), and a percent is at most 100% (a regex, so no number is parsed). How the bounds go together
@@ -177,7 +177,7 @@ type NodeAgentSetCanary struct {
 
 // NodeAgentSetSpec is the desired state of a NodeAgentSet, field for field an apps/v1 DaemonSetSpec, plus
 // progressDeadlineSeconds.
-//
+// ---
 // A negative progressDeadlineSeconds has its own error (Minimum), so the deadline rule skips it. The message
 // starts with the value, which the apiserver leaves out of an error on an object.
 // +kubebuilder:validation:XValidation:rule="!has(self.progressDeadlineSeconds) || self.progressDeadlineSeconds < 0 || self.progressDeadlineSeconds > self.?minReadySeconds.orValue(0)",message="must be greater than minReadySeconds",messageExpression="string(dyn(self.progressDeadlineSeconds)) + ': must be greater than minReadySeconds'",fieldPath=".progressDeadlineSeconds"
@@ -188,8 +188,9 @@ type NodeAgentSetSpec struct {
 	// +kubebuilder:validation:XValidation:rule="(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)",message="empty selector is invalid for a NodeAgentSet: it would select every pod in the namespace"
 	Selector *metav1.LabelSelector `json:"selector"`
 
-	// Template is the pod that runs on every eligible node. Its restartPolicy must be Always.
-	//
+	// Template is the pod that runs on every eligible node. Its restartPolicy must be Always (or unset), and it may
+	// not set activeDeadlineSeconds or ephemeralContainers.
+	// ---
 	// A node agent runs until the set removes it: a pod that completes or fails must restart in place, a deadline
 	// would kill agents that work as intended, and ephemeral containers belong to running pods, not templates. An
 	// unset restartPolicy is Always (the defaulting webhook writes it, and a pod defaults to it), so only another
@@ -268,7 +269,7 @@ type NodeAgentSetCanaryStatus struct {
 type NodeOverride struct {
 	// Name identifies the override (a DNS label, unique in the set). The pods it applies to carry it in the
 	// apps.nodeagentset.io/node-override annotation, and status.nodeOverrides counts its nodes by it.
-	//
+	// ---
 	// The format library checks the label as the apiserver checks any name, with its message; maxLength keeps the
 	// rule's estimated cost small.
 	// +kubebuilder:validation:MaxLength=63
