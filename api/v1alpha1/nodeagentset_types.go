@@ -193,10 +193,10 @@ type NodeAgentSetSpec struct {
 	// ---
 	// A node agent runs until the set removes it: a pod that completes or fails must restart in place, a deadline
 	// would kill agents that work as intended, and ephemeral containers belong to running pods, not templates. An
-	// unset restartPolicy is Always (the defaulting webhook writes it, and a pod defaults to it), so only another
-	// value is refused. Each rule reads fixed paths and sizes, never walks a list, so it costs the same for any
+	// unset or empty restartPolicy is Always (the defaulting webhook writes it, and a pod defaults to it), so only
+	// another value is refused. Each rule reads fixed paths and sizes, never walks a list, so it costs the same for any
 	// template.
-	// +kubebuilder:validation:XValidation:rule="self.?spec.?restartPolicy.orValue('Always') == 'Always'",message=`supported values: "Always"`,messageExpression=`'"' + self.spec.restartPolicy + '": supported values: "Always"'`,fieldPath=".spec.restartPolicy"
+	// +kubebuilder:validation:XValidation:rule="self.?spec.?restartPolicy.orValue('Always') in ['Always', '']",message=`supported values: "Always"`,messageExpression=`'"' + self.spec.restartPolicy + '": supported values: "Always"'`,fieldPath=".spec.restartPolicy"
 	// +kubebuilder:validation:XValidation:rule="!has(self.spec) || !has(self.spec.activeDeadlineSeconds)",message="activeDeadlineSeconds in NodeAgentSet is not supported: its pods run until the set removes them",fieldPath=".spec.activeDeadlineSeconds",reason=FieldValueForbidden
 	// +kubebuilder:validation:XValidation:rule="!has(self.spec) || !has(self.spec.ephemeralContainers) || size(self.spec.ephemeralContainers) == 0",message="ephemeral containers not allowed in pod template",fieldPath=".spec.ephemeralContainers",reason=FieldValueForbidden
 	// +kubebuilder:validation:XValidation:rule="has(self.spec) && has(self.spec.containers) && size(self.spec.containers) > 0",message="must have at least one container",fieldPath=".spec.containers",reason=FieldValueRequired

@@ -328,6 +328,23 @@ var _ = Describe("the CRD schema without the webhooks", Serial, func() {
 		}
 	})
 
+	// Without the defaulting webhook nothing fills restartPolicy; unset and empty both mean Always to a pod.
+	It("stores a template whose restartPolicy is unset or empty", func(ctx SpecContext) {
+		for _, tc := range []struct{ name, podSpecLine string }{
+			{"restart-unset", ""},
+			{"restart-empty", `      restartPolicy: ""`},
+		} {
+			manifest := &unstructured.Unstructured{}
+			Expect(yaml.Unmarshal([]byte(gitOpsManifest+tc.podSpecLine), &manifest.Object)).To(Succeed())
+			manifest.SetNamespace(namespace)
+			manifest.SetName(tc.name)
+			Expect(k8sClient.Create(ctx, manifest)).To(Succeed(), tc.name)
+			stored := &v1alpha1.NodeAgentSet{}
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(manifest), stored)).To(Succeed())
+			Expect(stored.Spec.Template.Spec.RestartPolicy).To(BeEmpty(), tc.name)
+		}
+	})
+
 	It("still refuses a change of the selector", func(ctx SpecContext) {
 		set := admissiontest.ValidSet()
 		set.Namespace = namespace
