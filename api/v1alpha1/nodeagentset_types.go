@@ -179,7 +179,9 @@ type NodeAgentSetCanary struct {
 // progressDeadlineSeconds.
 // ---
 // A negative progressDeadlineSeconds has its own error (Minimum), so the deadline rule skips it. The message
-// starts with the value, which the apiserver leaves out of an error on an object.
+// starts with the value, which the apiserver leaves out of an error on an object. It converts the value through
+// dyn: the cost estimator gives string() of an integer field no size bound, and refuses the CRD, but bounds a dyn
+// by the request size.
 // +kubebuilder:validation:XValidation:rule="!has(self.progressDeadlineSeconds) || self.progressDeadlineSeconds < 0 || self.progressDeadlineSeconds > self.?minReadySeconds.orValue(0)",message="must be greater than minReadySeconds",messageExpression="string(dyn(self.progressDeadlineSeconds)) + ': must be greater than minReadySeconds'",fieldPath=".progressDeadlineSeconds"
 type NodeAgentSetSpec struct {
 	// Selector is a label query over the pods the set manages. It must match the pod template's labels and cannot
@@ -188,8 +190,8 @@ type NodeAgentSetSpec struct {
 	// +kubebuilder:validation:XValidation:rule="(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)",message="empty selector is invalid for a NodeAgentSet: it would select every pod in the namespace"
 	Selector *metav1.LabelSelector `json:"selector"`
 
-	// Template is the pod that runs on every eligible node. Its restartPolicy must be Always (or unset), and it may
-	// not set activeDeadlineSeconds or ephemeralContainers.
+	// Template is the pod that runs on every eligible node. Its restartPolicy must be Always (or unset), it may not
+	// set activeDeadlineSeconds or ephemeralContainers, and it needs at least one container.
 	// ---
 	// A node agent runs until the set removes it: a pod that completes or fails must restart in place, a deadline
 	// would kill agents that work as intended, and ephemeral containers belong to running pods, not templates. An
@@ -271,7 +273,7 @@ type NodeOverride struct {
 	// apps.nodeagentset.io/node-override annotation, and status.nodeOverrides counts its nodes by it.
 	// ---
 	// The format library checks the label as the apiserver checks any name, with its message; maxLength keeps the
-	// rule's estimated cost small.
+	// rule's estimated cost small and rules out upstream's second message (too long), so the first is the one.
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:XValidation:rule="!format.dns1123Label().validate(self).hasValue()",message="must be a DNS label",messageExpression="format.dns1123Label().validate(self).value()[0]"
 	Name string `json:"name"`
