@@ -18,6 +18,17 @@ const (
 )
 
 // NodeAgentSetUpdateStrategy is apps/v1 DaemonSetUpdateStrategy plus the rollout controls in RollingUpdate.
+// ---
+// The rules on the two bounds together live here rather than on RollingUpdateNodeAgentSet because they apply only
+// to a rolling update (an unset type is one), and only this level sees the type. They read unset bounds as the
+// defaults do: an unset maxSurge is 0, and an unset maxUnavailable is 1 or, beside a non-zero maxSurge, 0, so
+// neither can make both bounds zero or both non-zero. A bound is zero when it is 0 or a percent of zeros, and
+// non-zero when it is a positive integer or a valid percent from 1% to 100%; an invalid bound is neither, so only
+// its own error is reported. The apiserver leaves the value out of an error on an object, so the message of the
+// maxSurge rule starts with it, and the error reads as a field error does: path, value, reason.
+// +kubebuilder:validation:XValidation:rule="self.?type.orValue('RollingUpdate') != 'RollingUpdate' || !has(self.rollingUpdate) || !has(self.rollingUpdate.maxUnavailable) || !(type(self.rollingUpdate.maxUnavailable) == int ? self.rollingUpdate.maxUnavailable == 0 : self.rollingUpdate.maxUnavailable.matches('^0+%$')) || (has(self.rollingUpdate.maxSurge) && !(type(self.rollingUpdate.maxSurge) == int ? self.rollingUpdate.maxSurge == 0 : self.rollingUpdate.maxSurge.matches('^0+%$')))",message="cannot be 0 when maxSurge is 0",fieldPath=".rollingUpdate.maxUnavailable",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="self.?type.orValue('RollingUpdate') != 'RollingUpdate' || !has(self.rollingUpdate) || !has(self.rollingUpdate.maxUnavailable) || !has(self.rollingUpdate.maxSurge) || !((type(self.rollingUpdate.maxUnavailable) == int ? self.rollingUpdate.maxUnavailable > 0 : self.rollingUpdate.maxUnavailable.matches('^0*([1-9][0-9]?|100)%$')) && (type(self.rollingUpdate.maxSurge) == int ? self.rollingUpdate.maxSurge > 0 : self.rollingUpdate.maxSurge.matches('^0*([1-9][0-9]?|100)%$')))",message="may not be set when maxUnavailable is non-zero",messageExpression=`(type(self.rollingUpdate.maxSurge) == string ? '"' + self.rollingUpdate.maxSurge + '"' : string(self.rollingUpdate.maxSurge)) + ': may not be set when maxUnavailable is non-zero'`,fieldPath=".rollingUpdate.maxSurge"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'OnDelete' || !has(self.rollingUpdate) || !has(self.rollingUpdate.canary)",message="may not be set when updateStrategy.type is OnDelete",fieldPath=".rollingUpdate.canary",reason=FieldValueForbidden
 type NodeAgentSetUpdateStrategy struct {
 	// Type of update: "RollingUpdate" (the default) or "OnDelete".
 	// +optional
@@ -30,16 +41,19 @@ type NodeAgentSetUpdateStrategy struct {
 
 // RollingUpdateNodeAgentSet tunes a rolling update. maxUnavailable and maxSurge mean what they mean for a DaemonSet;
 // paused and partition are NodeAgentSet additions for staged rollouts.
-//
-// The schema rules below repeat, for when the admission webhook is not installed, the checks on the bounds that
-// need no Go code; the webhook applies the complete rules (valid percents, at most 100%, not both non-zero).
-// +kubebuilder:validation:XValidation:rule="!has(self.maxUnavailable) || !has(self.maxSurge) || !((type(self.maxUnavailable) == int ? self.maxUnavailable == 0 : self.maxUnavailable.matches('^0+%$')) && (type(self.maxSurge) == int ? self.maxSurge == 0 : self.maxSurge.matches('^0+%$')))",message="cannot be 0 when maxSurge is 0",fieldPath=".maxUnavailable",reason=FieldValueRequired
+// ---
+// maxUnavailable, maxSurge, partition and canary.replicas each carry the same three rules, as IsValidPercent and
+// a DaemonSet's bounds have them: an integer is not negative, a string is a percent (with upstream's message for
+// one that is not), and a percent is at most 100% (a regex, so no number is parsed). How the bounds go together
+// is checked on NodeAgentSetUpdateStrategy.
 type RollingUpdateNodeAgentSet struct {
 	// MaxUnavailable is how many eligible nodes may lack an available pod during the update: a number or a percent
 	// of desiredNumberScheduled (rounded up). Defaults to 1 when maxSurge is not set, otherwise to 0.
 	// +optional
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="must be greater than or equal to 0"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || self.matches('^[0-9]+%$')",message="a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || !self.matches('^[0-9]+%$') || self.matches('^0*(100|[1-9]?[0-9])%$')",message="must not be greater than 100%"
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
 
 	// MaxSurge is how many nodes may run an extra, updated pod beside the old one during the update: a number or a
@@ -48,6 +62,8 @@ type RollingUpdateNodeAgentSet struct {
 	// +optional
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="must be greater than or equal to 0"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || self.matches('^[0-9]+%$')",message="a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || !self.matches('^[0-9]+%$') || self.matches('^0*(100|[1-9]?[0-9])%$')",message="must not be greater than 100%"
 	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
 
 	// Paused stops the replacement of old pods while true. Nodes without a pod still get one, and failed pods are
@@ -60,6 +76,8 @@ type RollingUpdateNodeAgentSet struct {
 	// +optional
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="must be greater than or equal to 0"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || self.matches('^[0-9]+%$')",message="a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || !self.matches('^[0-9]+%$') || self.matches('^0*(100|[1-9]?[0-9])%$')",message="must not be greater than 100%"
 	Partition *intstr.IntOrString `json:"partition,omitempty"`
 
 	// Canary, when set, updates a few canary nodes first and validates them before any other node is touched.
@@ -130,6 +148,8 @@ type NodeAgentSetCanary struct {
 	// +optional
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:XValidation:rule="type(self) == string || self >= 0",message="must be greater than or equal to 0"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || self.matches('^[0-9]+%$')",message="a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || !self.matches('^[0-9]+%$') || self.matches('^0*(100|[1-9]?[0-9])%$')",message="must not be greater than 100%"
 	Replicas *intstr.IntOrString `json:"replicas,omitempty"`
 
 	// Duration is how long every canary pod must stay available without a container restart before the canary
@@ -157,8 +177,12 @@ type NodeAgentSetCanary struct {
 
 // NodeAgentSetSpec is the desired state of a NodeAgentSet, field for field an apps/v1 DaemonSetSpec, plus
 // progressDeadlineSeconds.
-// +kubebuilder:validation:XValidation:rule="!has(self.progressDeadlineSeconds) || self.progressDeadlineSeconds > (has(self.minReadySeconds) ? self.minReadySeconds : 0)",message="must be greater than minReadySeconds",fieldPath=".progressDeadlineSeconds"
-// +kubebuilder:validation:XValidation:rule="!has(self.updateStrategy) || !has(self.updateStrategy.type) || self.updateStrategy.type != 'OnDelete' || !has(self.updateStrategy.rollingUpdate) || !has(self.updateStrategy.rollingUpdate.canary)",message="may not be set when updateStrategy.type is OnDelete",fieldPath=".updateStrategy.rollingUpdate.canary",reason=FieldValueForbidden
+// ---
+// A negative progressDeadlineSeconds has its own error (Minimum), so the deadline rule skips it. The message
+// starts with the value, which the apiserver leaves out of an error on an object. It converts the value through
+// dyn: the cost estimator gives string() of an integer field no size bound, and refuses the CRD, but bounds a dyn
+// by the request size.
+// +kubebuilder:validation:XValidation:rule="!has(self.progressDeadlineSeconds) || self.progressDeadlineSeconds < 0 || self.progressDeadlineSeconds > self.?minReadySeconds.orValue(0)",message="must be greater than minReadySeconds",messageExpression="string(dyn(self.progressDeadlineSeconds)) + ': must be greater than minReadySeconds'",fieldPath=".progressDeadlineSeconds"
 type NodeAgentSetSpec struct {
 	// Selector is a label query over the pods the set manages. It must match the pod template's labels and cannot
 	// change after creation.
@@ -166,7 +190,18 @@ type NodeAgentSetSpec struct {
 	// +kubebuilder:validation:XValidation:rule="(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)",message="empty selector is invalid for a NodeAgentSet: it would select every pod in the namespace"
 	Selector *metav1.LabelSelector `json:"selector"`
 
-	// Template is the pod that runs on every eligible node. Its restartPolicy must be Always.
+	// Template is the pod that runs on every eligible node. Its restartPolicy must be Always (or unset), it may not
+	// set activeDeadlineSeconds or ephemeralContainers, and it needs at least one container.
+	// ---
+	// A node agent runs until the set removes it: a pod that completes or fails must restart in place, a deadline
+	// would kill agents that work as intended, and ephemeral containers belong to running pods, not templates. An
+	// unset or empty restartPolicy is Always (the defaulting webhook writes it, and a pod defaults to it), so only
+	// another value is refused. Each rule reads fixed paths and sizes, never walks a list, so it costs the same for any
+	// template.
+	// +kubebuilder:validation:XValidation:rule="self.?spec.?restartPolicy.orValue('Always') in ['Always', '']",message=`supported values: "Always"`,messageExpression=`'"' + self.spec.restartPolicy + '": supported values: "Always"'`,fieldPath=".spec.restartPolicy"
+	// +kubebuilder:validation:XValidation:rule="!has(self.spec) || !has(self.spec.activeDeadlineSeconds)",message="activeDeadlineSeconds in NodeAgentSet is not supported: its pods run until the set removes them",fieldPath=".spec.activeDeadlineSeconds",reason=FieldValueForbidden
+	// +kubebuilder:validation:XValidation:rule="!has(self.spec) || !has(self.spec.ephemeralContainers) || size(self.spec.ephemeralContainers) == 0",message="ephemeral containers not allowed in pod template",fieldPath=".spec.ephemeralContainers",reason=FieldValueForbidden
+	// +kubebuilder:validation:XValidation:rule="has(self.spec) && has(self.spec.containers) && size(self.spec.containers) > 0",message="must have at least one container",fieldPath=".spec.containers",reason=FieldValueRequired
 	Template corev1.PodTemplateSpec `json:"template"`
 
 	// UpdateStrategy says how pods are replaced when the template changes.
@@ -236,9 +271,11 @@ type NodeAgentSetCanaryStatus struct {
 type NodeOverride struct {
 	// Name identifies the override (a DNS label, unique in the set). The pods it applies to carry it in the
 	// apps.nodeagentset.io/node-override annotation, and status.nodeOverrides counts its nodes by it.
-	// +kubebuilder:validation:MinLength=1
+	// ---
+	// The format library checks the label as the apiserver checks any name, with its message; maxLength keeps the
+	// rule's estimated cost small and rules out upstream's second message (too long), so the first is the one.
 	// +kubebuilder:validation:MaxLength=63
-	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="!format.dns1123Label().validate(self).hasValue()",message="must be a DNS label",messageExpression="format.dns1123Label().validate(self).value()[0]"
 	Name string `json:"name"`
 
 	// NodeSelector is a label query over nodes. An empty selector matches every node.

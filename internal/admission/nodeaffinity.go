@@ -22,7 +22,8 @@ func validateNodeAffinity(affinity *corev1.Affinity, path *field.Path) field.Err
 	var errs field.ErrorList
 	if required := nodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution; required != nil {
 		requiredPath := path.Child("requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms")
-		if len(required.NodeSelectorTerms) == 0 {
+		// An absent list is the schema's error (core/v1's schema requires the field); an empty one passes it.
+		if required.NodeSelectorTerms != nil && len(required.NodeSelectorTerms) == 0 {
 			errs = append(errs, field.Required(requiredPath, "must have at least one node selector term"))
 		}
 		for i, term := range required.NodeSelectorTerms {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -14,48 +12,23 @@ import (
 	"github.com/nodeagentset/nodeagentset/internal/placement"
 )
 
-// validateNodeOverrides: every override has a unique DNS-label name and a valid node selector, names containers of
-// the template (each once), and leaves each container with resources a pod may have once applied to the template
-// (valid quantities, no request above its limit) and env variables with valid names. The CRD schema checks the
-// name's form and uniqueness too; this repeats them so the errors come in one response, with the rest.
+// validateNodeOverrides: every override has a valid node selector, names containers of the template, and leaves
+// each container with resources a pod may have once applied to the template (valid quantities, no request above its
+// limit) and env variables with valid names. The override's name (a DNS label, unique) and its list of containers
+// (at least one, each name once) are the schema's rules.
 func validateNodeOverrides(spec *v1alpha1.NodeAgentSetSpec, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	names := sets.New[string]()
 	for i := range spec.NodeOverrides {
 		o := &spec.NodeOverrides[i]
 		oPath := path.Index(i)
-		for _, msg := range validation.IsDNS1123Label(o.Name) {
-			errs = append(errs, field.Invalid(oPath.Child("name"), o.Name, msg))
-		}
-		if names.Has(o.Name) {
-			errs = append(errs, field.Duplicate(oPath.Child("name"), o.Name))
-		}
-		names.Insert(o.Name)
-		errs = append(errs, validateNodeLabelSelector(&o.NodeSelector, oPath.Child("nodeSelector"))...)
+		errs = append(errs, validateLabelSelector(&o.NodeSelector, oPath.Child("nodeSelector"))...)
 		errs = append(errs, validateContainerOverrides(&spec.Template, o, oPath.Child("containers"))...)
-	}
-	return errs
-}
-
-func validateNodeLabelSelector(selector *metav1.LabelSelector, path *field.Path) field.ErrorList {
-	errs := validateLabelMap(selector.MatchLabels, path.Child("matchLabels"))
-	for i, requirement := range selector.MatchExpressions {
-		errs = append(errs, metav1validation.ValidateLabelSelectorRequirement(requirement,
-			metav1validation.LabelSelectorValidationOptions{}, path.Child("matchExpressions").Index(i))...)
-	}
-	if len(errs) == 0 {
-		if _, err := metav1.LabelSelectorAsSelector(selector); err != nil {
-			errs = append(errs, field.Invalid(path, selector, err.Error()))
-		}
 	}
 	return errs
 }
 
 func validateContainerOverrides(template *corev1.PodTemplateSpec, o *v1alpha1.NodeOverride, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	if len(o.Containers) == 0 {
-		return field.ErrorList{field.Required(path, "an override must change at least one container")}
-	}
 	known := sets.New[string]()
 	for _, c := range template.Spec.Containers {
 		known.Insert(c.Name)
@@ -63,20 +36,14 @@ func validateContainerOverrides(template *corev1.PodTemplateSpec, o *v1alpha1.No
 	for _, c := range template.Spec.InitContainers {
 		known.Insert(c.Name)
 	}
-	seen := sets.New[string]()
 	effective := placement.ApplyOverride(template, o)
 	for i := range o.Containers {
 		co := &o.Containers[i]
 		cPath := path.Index(i)
-		switch {
-		case !known.Has(co.Name):
+		if !known.Has(co.Name) {
 			errs = append(errs, field.NotFound(cPath.Child("name"), co.Name))
 			continue
-		case seen.Has(co.Name):
-			errs = append(errs, field.Duplicate(cPath.Child("name"), co.Name))
-			continue
 		}
-		seen.Insert(co.Name)
 		for j, env := range co.Env {
 			for _, msg := range validation.IsEnvVarName(env.Name) {
 				errs = append(errs, field.Invalid(cPath.Child("env").Index(j).Child("name"), env.Name, msg))

@@ -5,10 +5,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"k8s.io/utils/ptr"
 
 	"github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/admission/admissiontest"
@@ -35,10 +32,37 @@ func TestValidateRejectsBadManifests(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
+			if tc.Home != admissiontest.Webhook {
+				t.Skipf("home: %s", tc.Home)
+			}
 			if got := errorLines(admit(tc.Manifest())); got != tc.Want {
 				t.Errorf("errors:\n got: %s\nwant: %s", got, tc.Want)
 			}
 		})
+	}
+}
+
+// A rule the CRD schema has is not repeated in the webhook: Validate accepts every manifest whose home is the
+// schema, so that each rule has one home and one message.
+func TestValidateLeavesSchemaRulesToTheSchema(t *testing.T) {
+	schemaCases := 0
+	for _, tc := range admissiontest.BadCases() {
+		switch tc.Home {
+		case admissiontest.Schema:
+			schemaCases++
+		case admissiontest.Webhook:
+			continue
+		default:
+			t.Fatalf("case %q: no home", tc.Name)
+		}
+		t.Run(tc.Name, func(t *testing.T) {
+			if errs := admit(tc.Manifest()); len(errs) != 0 {
+				t.Errorf("the schema refuses this, the webhook must not:\n%s", errorLines(errs))
+			}
+		})
+	}
+	if schemaCases == 0 {
+		t.Fatal("no bad manifest has the schema for its home")
 	}
 }
 
@@ -52,54 +76,23 @@ func TestValidateAcceptsGoodManifests(t *testing.T) {
 	}
 }
 
-// Validate is also correct on its own, for a set the defaulting webhook never saw.
+// Validate reads no field that Default fills, so a set the defaulting webhook never saw (stored while the webhooks
+// were off) gets the same errors as a defaulted one.
 func TestValidateWithoutDefaults(t *testing.T) {
-	tests := []struct {
-		name   string
-		mutate func(*v1alpha1.NodeAgentSet)
-		want   string
-	}{
-		{
-			name:   "nothing defaulted",
-			mutate: func(*v1alpha1.NodeAgentSet) {},
-			want: `spec.template.spec.restartPolicy: Unsupported value: "": supported values: "Always"` + "\n" +
-				`spec.updateStrategy.type: Unsupported value: "": supported values: "RollingUpdate", "OnDelete"`,
-		},
-		{
-			name: "RollingUpdate without its bounds",
-			mutate: func(s *v1alpha1.NodeAgentSet) {
-				s.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways
-				s.Spec.UpdateStrategy.Type = v1alpha1.RollingUpdateStrategyType
-			},
-			want: "spec.updateStrategy.rollingUpdate: Required value",
-		},
-		{
-			name: "RollingUpdate with neither bound",
-			mutate: func(s *v1alpha1.NodeAgentSet) {
-				s.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways
-				s.Spec.UpdateStrategy.Type = v1alpha1.RollingUpdateStrategyType
-				s.Spec.UpdateStrategy.RollingUpdate = &v1alpha1.RollingUpdateNodeAgentSet{}
-			},
-			want: "spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0",
-		},
-		{
-			name: "a bound of an unknown type",
-			mutate: func(s *v1alpha1.NodeAgentSet) {
-				s.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways
-				s.Spec.UpdateStrategy.Type = v1alpha1.RollingUpdateStrategyType
-				s.Spec.UpdateStrategy.RollingUpdate = &v1alpha1.RollingUpdateNodeAgentSet{
-					MaxUnavailable: &intstr.IntOrString{Type: 7}, MaxSurge: ptr.To(intstr.FromInt32(1)),
-				}
-			},
-			want: `spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: must be an integer or a percent such as '5%'`,
-		},
+	for _, tc := range admissiontest.BadCases() {
+		if tc.Home != admissiontest.Webhook {
+			continue
+		}
+		t.Run(tc.Name, func(t *testing.T) {
+			if got := errorLines(Validate(tc.Manifest())); got != tc.Want {
+				t.Errorf("errors:\n got: %s\nwant: %s", got, tc.Want)
+			}
+		})
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			set := admissiontest.ValidSet()
-			tc.mutate(set)
-			if got := errorLines(Validate(set)); got != tc.want {
-				t.Errorf("errors:\n got: %s\nwant: %s", got, tc.want)
+	for _, tc := range admissiontest.GoodCases() {
+		t.Run(tc.Name, func(t *testing.T) {
+			if errs := Validate(tc.Manifest()); len(errs) != 0 {
+				t.Errorf("unexpected errors:\n%s", errorLines(errs))
 			}
 		})
 	}
@@ -110,14 +103,17 @@ func TestValidateReportsEveryErrorInAFixedOrder(t *testing.T) {
 	set := admissiontest.ValidSet()
 	set.Spec.Template.Spec.NodeSelector = map[string]string{"zone": "eu west", "disk": "ssd!", "arch": "arm64"}
 	set.Spec.Template.Spec.Tolerations = []corev1.Toleration{{Value: "x", Effect: "Never"}}
-	set.Spec.MinReadySeconds = -1
+	set.Spec.NodeOverrides = []v1alpha1.NodeOverride{{
+		Name:       "large",
+		Containers: []v1alpha1.ContainerOverride{{Name: "sidecar"}},
+	}}
 	want := `spec.template.spec.nodeSelector[disk]: Invalid value: "ssd!": ` + labelValueMessage() + "\n" +
 		`spec.template.spec.nodeSelector[zone]: Invalid value: "eu west": ` + labelValueMessage() + "\n" +
 		`spec.template.spec.tolerations[0].operator: Invalid value: "": operator must be Exists when ` +
 		"`key` is empty, which means \"match all values and all keys\"\n" +
 		`spec.template.spec.tolerations[0].effect: Unsupported value: "Never": supported values: ` +
 		`"NoSchedule", "PreferNoSchedule", "NoExecute"` + "\n" +
-		"spec.minReadySeconds: Invalid value: -1: must be greater than or equal to 0"
+		`spec.nodeOverrides[0].containers[0].name: Not found: "sidecar"`
 	for range 20 {
 		if got := errorLines(admit(set.DeepCopy())); got != want {
 			t.Fatalf("errors:\n got: %s\nwant: %s", got, want)
@@ -145,20 +141,23 @@ func TestValidateUpdate(t *testing.T) {
 		want     string
 	}{
 		{
-			name: "selector changed",
+			// The selector's immutability is a schema rule (it compares with oldSelf); the webhook only checks
+			// that the new selector matches the template.
+			name: "selector changed, still matching the template",
 			old:  defaulted(unchanged),
 			new: defaulted(func(s *v1alpha1.NodeAgentSet) {
 				s.Spec.Selector.MatchLabels["tier"] = "agents"
 				s.Spec.Template.Labels["tier"] = "agents"
 			}),
-			want: `spec.selector: Invalid value: {"matchLabels":{"app":"node-agent","tier":"agents"}}: field is immutable`,
 		},
 		{
-			name: "selector written differently but equal",
+			name: "selector changed to one that does not match the template",
 			old:  defaulted(unchanged),
 			new: defaulted(func(s *v1alpha1.NodeAgentSet) {
-				s.Spec.Selector.MatchExpressions = []metav1.LabelSelectorRequirement{}
+				s.Spec.Selector.MatchLabels["tier"] = "agents"
 			}),
+			want: `spec.selector: Invalid value: {"matchLabels":{"app":"node-agent","tier":"agents"}}: selector does ` +
+				"not match template labels",
 		},
 		{
 			name: "template changed",

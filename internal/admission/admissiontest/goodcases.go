@@ -90,6 +90,33 @@ func GoodCases() []GoodCase {
 			WantWarnings:             []string{onDeleteRollingUpdateWarning},
 		},
 		{
+			// The rules on how the bounds go together are a rolling update's; OnDelete ignores the bounds.
+			Case: Case{"OnDelete with both bounds zero is warned about, not refused", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.UpdateStrategy = rollingUpdate(intBound(0), percentBound("0%"))
+				s.Spec.UpdateStrategy.Type = v1alpha1.OnDeleteStrategyType
+			}},
+			WantStrategy: v1alpha1.NodeAgentSetUpdateStrategy{
+				Type:          v1alpha1.OnDeleteStrategyType,
+				RollingUpdate: &v1alpha1.RollingUpdateNodeAgentSet{MaxUnavailable: intBound(0), MaxSurge: percentBound("0%")},
+			},
+			WantRevisionHistoryLimit: 10,
+			WantWarnings:             []string{onDeleteRollingUpdateWarning},
+		},
+		{
+			// IsValidPercent allows leading zeros, and so does the CRD's at-most-100% rule.
+			Case: Case{"percents with leading zeros", func(s *v1alpha1.NodeAgentSet) {
+				s.Spec.UpdateStrategy = rollingUpdate(nil, percentBound("0100%"))
+				s.Spec.UpdateStrategy.RollingUpdate.Partition = percentBound("007%")
+			}},
+			WantStrategy: v1alpha1.NodeAgentSetUpdateStrategy{
+				Type: v1alpha1.RollingUpdateStrategyType,
+				RollingUpdate: &v1alpha1.RollingUpdateNodeAgentSet{
+					MaxUnavailable: intBound(0), MaxSurge: percentBound("0100%"), Partition: percentBound("007%"),
+				},
+			},
+			WantRevisionHistoryLimit: 10,
+		},
+		{
 			Case: Case{"hostPort with maxSurge is warned about", func(s *v1alpha1.NodeAgentSet) {
 				s.Spec.UpdateStrategy = rollingUpdate(nil, intBound(1))
 				podSpec(s).Containers[0].Ports = []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9100, HostPort: 9100}}

@@ -1,6 +1,8 @@
 package admissiontest
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -44,22 +46,36 @@ func (c Case) Manifest() *v1alpha1.NodeAgentSet {
 	return set
 }
 
+// Home is the one part of the apiserver that refuses a bad manifest. Every rule has exactly one: the CRD schema for
+// what OpenAPI and CEL can say about the set's own fields, the validating webhook for the rest.
+type Home int
+
+const (
+	// Schema: the CRD's OpenAPI and CEL rules. The apiserver checks them after the defaulting webhook and before
+	// it calls the validating webhook, and without any webhook installed.
+	Schema Home = iota + 1
+	// Webhook: the validating webhook, admission.Validate. The schema accepts the manifest.
+	Webhook
+)
+
+func (h Home) String() string {
+	switch h {
+	case Schema:
+		return "schema"
+	case Webhook:
+		return "webhook"
+	}
+	return fmt.Sprintf("Home(%d)", int(h))
+}
+
 // BadCase is a manifest that must be rejected.
 type BadCase struct {
 	Case
-	// Want is the one error Validate returns for the defaulted manifest, as field.Error.Error() prints it.
+	// Home is where the rule the manifest breaks lives.
+	Home Home
+	// Want is the one error the manifest gets from its home, as field.Error.Error() prints it: from
+	// admission.Validate for the defaulted manifest, or from the apiserver's schema validation.
 	Want string
-	// SchemaWant, when set, is the error the apiserver returns instead: the CRD's OpenAPI or CEL validation also
-	// covers this rule, and the apiserver checks the schema before it calls the validating webhook.
-	SchemaWant string
-}
-
-// APIWant is the error text a client sees inside the apiserver's "is invalid" message.
-func (c BadCase) APIWant() string {
-	if c.SchemaWant != "" {
-		return c.SchemaWant
-	}
-	return c.Want
 }
 
 // GoodCase is a manifest that must be accepted.

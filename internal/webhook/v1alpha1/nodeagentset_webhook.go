@@ -54,7 +54,8 @@ func (defaulter) Default(_ context.Context, set *v1alpha1.NodeAgentSet) error {
 }
 
 // validator is the validating webhook: it applies admission.Validate on create and admission.ValidateUpdate on
-// update, and returns admission.Warnings for every set it accepts.
+// update, and returns admission.Warnings for every set it accepts. The apiserver calls it only for a set that
+// passed the CRD schema's rules.
 type validator struct{}
 
 var _ cradmission.Validator[*v1alpha1.NodeAgentSet] = validator{}
@@ -64,7 +65,7 @@ func (validator) ValidateCreate(_ context.Context, set *v1alpha1.NodeAgentSet) (
 	return respond(set, admission.Validate(set))
 }
 
-// ValidateUpdate rejects a change to the selector and a change into an invalid spec.
+// ValidateUpdate rejects a change into an invalid spec (that the selector cannot change is the CRD's rule).
 func (validator) ValidateUpdate(_ context.Context, old, set *v1alpha1.NodeAgentSet) (cradmission.Warnings, error) {
 	return respond(set, admission.ValidateUpdate(set, old))
 }
