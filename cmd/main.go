@@ -56,6 +56,7 @@ type options struct {
 	kubeAPIBurst         int
 	workers              int
 	burstReplicas        int
+	passSpacing          time.Duration
 }
 
 func parseFlags() (options, zap.Options) {
@@ -93,6 +94,9 @@ func parseFlags() (options, zap.Options) {
 	flag.IntVar(&o.kubeAPIBurst, "kube-api-burst", 30, "Burst to use while talking with the Kubernetes API server.")
 	flag.IntVar(&o.workers, "concurrent-nodeagentset-syncs", 2, "How many NodeAgentSets are reconciled at once.")
 	flag.IntVar(&o.burstReplicas, "burst-replicas", 250, "The most pod creates or deletes one reconcile issues.")
+	flag.DurationVar(&o.passSpacing, "pod-event-pass-spacing", 250*time.Millisecond,
+		"The least time between two passes of one set that its pods' changes ask for (the first after a quiet spell "+
+			"runs at once); 0 passes the set on every pod change.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -204,6 +208,7 @@ func main() {
 	if err := controller.NewNodeAgentSetReconciler(mgr, controller.Options{
 		Workers:       o.workers,
 		BurstReplicas: o.burstReplicas,
+		PassSpacing:   passSpacingOption(o.passSpacing),
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "setting up controller", "controller", "NodeAgentSet")
 		os.Exit(1)
@@ -239,4 +244,13 @@ func main() {
 		setupLog.Error(err, "running manager")
 		os.Exit(1)
 	}
+}
+
+// passSpacingOption maps the --pod-event-pass-spacing flag onto controller.Options.PassSpacing, whose zero value
+// means the default: a flag of 0 (no spacing) becomes a negative option.
+func passSpacingOption(flagValue time.Duration) time.Duration {
+	if flagValue <= 0 {
+		return -1
+	}
+	return flagValue
 }

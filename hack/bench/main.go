@@ -43,6 +43,7 @@ type config struct {
 	manager      string
 	certgen      string
 	updatePolicy string
+	managerArgs  []string
 }
 
 func parseFlags() (config, error) {
@@ -66,6 +67,8 @@ func parseFlags() (config, error) {
 	flag.StringVar(&c.updatePolicy, "pod-update-policy", string(v1alpha1.RecreatePodUpdatePolicy),
 		"the NodeAgentSet's podUpdatePolicy (Recreate or InPlaceIfPossible); the DaemonSet always recreates")
 	flag.StringVar(&c.manager, "manager", "bin/manager", "the NodeAgentSet manager binary")
+	flag.Func("manager-arg", "an extra flag for the manager, e.g. --manager-arg=--pod-event-pass-spacing=250ms (repeatable)",
+		func(v string) error { c.managerArgs = append(c.managerArgs, v); return nil })
 	flag.StringVar(&c.certgen, "certgen", "bin/local/certgen", "the hack/local/certgen binary")
 	flag.Parse()
 	for _, name := range strings.Split(controllers, ",") {
@@ -163,6 +166,7 @@ func run(cfg config) (err error) {
 		Config: configJSON{
 			Nodes: cfg.nodes, Sets: cfg.sets, QPS: cfg.qps, Burst: cfg.burst, Workers: cfg.workers,
 			Repeats: cfg.repeats, SchedulerQPS: cfg.schedulerQPS, PodUpdatePolicy: cfg.updatePolicy,
+			ManagerArgs: cfg.managerArgs,
 		},
 		Machine: machine(),
 		Started: started.UTC().Format(time.RFC3339),
@@ -408,6 +412,7 @@ func (c *cluster) startController(ctx context.Context, ctl, turn string) (*proce
 		if c.cfg.profileDir != "" {
 			args = append(args, fmt.Sprintf("--pprof-bind-address=127.0.0.1:%d", c.ports.managerPprof))
 		}
+		args = append(args, c.cfg.managerArgs...)
 		p, err = c.start("manager-"+turn, c.bins.manager, args,
 			[]string{"KUBECONFIG=" + c.kubecfg, "ENABLE_WEBHOOKS=false"})
 		url = fmt.Sprintf("http://127.0.0.1:%d/readyz", c.ports.managerHealth)

@@ -28,6 +28,8 @@ type configJSON struct {
 	SchedulerQPS float64 `json:"schedulerQPS"`
 	// PodUpdatePolicy is the NodeAgentSet's podUpdatePolicy.
 	PodUpdatePolicy string `json:"podUpdatePolicy"`
+	// ManagerArgs are the extra manager flags of --manager-arg.
+	ManagerArgs []string `json:"managerArgs,omitempty"`
 }
 
 type machineJSON struct {

@@ -39,7 +39,7 @@ type Options struct {
 	// manager's configuration and connections (clientsetPodWriter).
 	PodWriter PodWriter
 	// PassSpacing is the least time between two passes of a set that pod events queue (see defaultPassSpacing);
-	// 0 means 500ms, a negative value queues every pod event's pass at once.
+	// 0 means 250ms, a negative value queues every pod event's pass at once.
 	PassSpacing time.Duration
 }
 
