@@ -97,6 +97,11 @@ type decision struct {
 	upToDate map[*corev1.Pod]bool
 	// relabelled are the pods this pass moves to the update revision by relabelling: they count as updated.
 	relabelled map[*corev1.Pod]bool
+	// available and readySince remember, for this pass, what placement says of a pod's availability and ready time:
+	// both read the in-place update annotation (JSON) and the conditions, and the steps of a pass ask for the same
+	// pod many times (at 1000 nodes an in-place rollout spent a quarter of the manager's CPU decoding the annotation).
+	available  map[*corev1.Pod]bool
+	readySince map[*corev1.Pod]readiness
 	specs      effectiveSpecs
 	// daemonSetNodes run a live pod that matches the selector and that a DaemonSet controls.
 	daemonSetNodes map[string]bool
@@ -118,6 +123,8 @@ func newDecision(s Snapshot) *decision {
 		backoffNext: map[string]bool{},
 		upToDate:    make(map[*corev1.Pod]bool, len(s.Pods)),
 		relabelled:  map[*corev1.Pod]bool{},
+		available:   make(map[*corev1.Pod]bool, len(s.Pods)),
+		readySince:  make(map[*corev1.Pod]readiness, len(s.Pods)),
 	}
 	if d.backoff == nil {
 		d.backoff = NoBackoff{}
@@ -355,7 +362,34 @@ func (d *decision) isUpdated(pod *corev1.Pod) bool {
 }
 
 func (d *decision) isAvailable(pod *corev1.Pod) bool {
-	return placement.IsPodAvailable(pod, d.set.Spec.MinReadySeconds, d.now)
+	if available, ok := d.available[pod]; ok {
+		return available
+	}
+	available := placement.IsPodAvailable(pod, d.set.Spec.MinReadySeconds, d.now)
+	if d.available == nil {
+		d.available = map[*corev1.Pod]bool{}
+	}
+	d.available[pod] = available
+	return available
+}
+
+// readiness is placement.ReadySince's answer for one pod.
+type readiness struct {
+	since time.Time
+	ready bool
+}
+
+// podReadySince is placement.ReadySince, remembered for the pass.
+func (d *decision) podReadySince(pod *corev1.Pod) (time.Time, bool) {
+	r, ok := d.readySince[pod]
+	if !ok {
+		r.since, r.ready = placement.ReadySince(pod)
+		if d.readySince == nil {
+			d.readySince = map[*corev1.Pod]readiness{}
+		}
+		d.readySince[pod] = r
+	}
+	return r.since, r.ready
 }
 
 // availableSince is when a pod became available: when it became ready (as placement.ReadySince tells, capped by the
@@ -365,7 +399,7 @@ func (d *decision) availableSince(pod *corev1.Pod) (time.Time, bool) {
 	if !d.isAvailable(pod) {
 		return time.Time{}, false
 	}
-	since, _ := placement.ReadySince(pod)
+	since, _ := d.podReadySince(pod)
 	at := since.Add(time.Duration(d.set.Spec.MinReadySeconds) * time.Second)
 	if at.After(d.now) {
 		at = d.now
