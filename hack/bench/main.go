@@ -292,6 +292,7 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 			return result, fmt.Errorf("%s: %w", ph.name, err)
 		}
 		wall := time.Since(start)
+		timeline := pods.phaseTimeline()
 		settled := true
 		if ph.settle {
 			settled = sets.waitSettled(ctx, len(names), c.cfg.nodes, 2*time.Minute)
@@ -318,7 +319,7 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 			LastNewPodSeconds: lastNew.Seconds(), LastBoundPodSeconds: lastBound.Seconds(),
 			Phase: ph.name, WallSeconds: wall.Seconds(), StatusSettledSeconds: settle.Seconds(), StatusSettled: settled,
 			CPUSeconds: map[string]float64{}, ControllerPeakRSSBytes: after[controllerKey].PeakRSS,
-			ControllerRSSBytes: after[controllerKey].RSS,
+			ControllerRSSBytes: after[controllerKey].RSS, Timeline: timeline,
 		}
 		for name, a := range after {
 			pr.CPUSeconds[name] = (a.CPU - before[name].CPU).Seconds()

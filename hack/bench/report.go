@@ -65,6 +65,8 @@ type phaseResult struct {
 	ControllerRSSBytes     uint64             `json:"controllerRSSBytes"`
 	// APIRequests counts the API server's requests during the phase by verb and resource, from every client.
 	APIRequests map[string]int `json:"apiRequests"`
+	// Timeline is the pods' tallies every half second of the phase, until its goal was met.
+	Timeline []timelineSample `json:"timeline"`
 }
 
 // phaseSummary is the median over repeats of one phase (or "total": the three phases summed) per controller, and

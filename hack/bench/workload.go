@@ -128,6 +128,7 @@ type podTracker struct {
 	good     map[string]int // per set/node: pods Ready, not terminating, with the wanted image
 	goodKeys int            // set/node pairs with at least one good pod
 	stale    int            // pods not terminating whose image is not the wanted one
+	waiting  int            // pods not terminating that have the wanted image but are not good yet
 	changed  chan struct{}
 	store    cache.Store
 	stop     chan struct{}
@@ -136,13 +137,44 @@ type podTracker struct {
 	phaseStart        time.Time
 	firstNew, lastNew time.Duration
 	lastBound         time.Duration // when a pod was last seen bound to its node for the first time
+	timeline          []timelineSample
+}
+
+// timelineSample is the tallies at the end of one timelineStep of a phase, so two controllers' phases can be
+// compared step by step (where one falls behind the other), not only by their end.
+type timelineSample struct {
+	Seconds float64 `json:"s"`
+	Done    int     `json:"done"`  // set/node pairs with a Ready pod of the wanted image
+	Stale   int     `json:"stale"` // pods not terminating with another image
+	// Waiting is pods not terminating with the wanted image that do not run it Ready yet: being started, or (in
+	// place) restarting; in a rolling update, what the controller's budget has in flight.
+	Waiting int `json:"waiting"`
+	Pods    int `json:"pods"` // pods in all, terminating ones included
+}
+
+const timelineStep = 500 * time.Millisecond
+
+// sampleTimeline records the tallies as they were before this event if the event starts a new step. Call with
+// t.mu held.
+func (t *podTracker) sampleTimeline() {
+	if t.phaseStart.IsZero() {
+		return
+	}
+	step := time.Since(t.phaseStart) / timelineStep
+	for len(t.timeline) < int(step) {
+		t.timeline = append(t.timeline, timelineSample{
+			Seconds: (time.Duration(len(t.timeline)+1) * timelineStep).Seconds(),
+			Done:    t.goodKeys, Stale: t.stale, Waiting: t.waiting, Pods: len(t.views),
+		})
+	}
 }
 
 type podView struct {
-	key   string
-	good  bool
-	stale bool
-	bound bool
+	key     string
+	good    bool
+	stale   bool
+	waiting bool
+	bound   bool
 }
 
 func (t *podTracker) viewOf(p *corev1.Pod) podView {
@@ -154,7 +186,11 @@ func (t *podTracker) viewOf(p *corev1.Pod) podView {
 	}
 	v.stale = !terminating && image != t.want
 	v.bound = p.Spec.NodeName != ""
-	v.good = !terminating && image == t.want && p.Spec.NodeName != "" && podReady(p)
+	// A pod updated in place asks for the wanted image before it runs it: it is good once its container status
+	// shows the wanted image (a recreated pod's first status already does).
+	running := len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].Image == t.want
+	v.good = !terminating && image == t.want && p.Spec.NodeName != "" && running && podReady(p)
+	v.waiting = !terminating && image == t.want && !v.good
 	return v
 }
 
@@ -180,6 +216,9 @@ func (t *podTracker) account(uid types.UID, next *podView) {
 		if old.stale {
 			t.stale--
 		}
+		if old.waiting {
+			t.waiting--
+		}
 		delete(t.views, uid)
 	}
 	if next == nil {
@@ -194,6 +233,9 @@ func (t *podTracker) account(uid types.UID, next *podView) {
 	if next.stale {
 		t.stale++
 	}
+	if next.waiting {
+		t.waiting++
+	}
 	t.views[uid] = *next
 }
 
@@ -206,6 +248,7 @@ func (t *podTracker) observe(obj any, deleted bool) {
 		return
 	}
 	t.mu.Lock()
+	t.sampleTimeline()
 	if deleted {
 		t.account(p.UID, nil)
 	} else {
@@ -235,14 +278,23 @@ func (t *podTracker) setWant(image string) {
 	defer t.mu.Unlock()
 	t.want = image
 	t.phaseStart, t.firstNew, t.lastNew, t.lastBound = time.Now(), 0, 0, 0
+	t.timeline = nil
 	t.views = map[types.UID]podView{}
 	t.good = map[string]int{}
-	t.goodKeys, t.stale = 0, 0
+	t.goodKeys, t.stale, t.waiting = 0, 0, 0
 	for _, obj := range t.store.List() {
 		p := obj.(*corev1.Pod)
 		v := t.viewOf(p)
 		t.account(p.UID, &v)
 	}
+}
+
+// phaseTimeline is the tallies per timelineStep since the phase began, up to now.
+func (t *podTracker) phaseTimeline() []timelineSample {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sampleTimeline()
+	return append([]timelineSample(nil), t.timeline...)
 }
 
 // newPods is when, since the phase began, the first and the last pod new in the phase appeared.
