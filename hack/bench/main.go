@@ -58,7 +58,7 @@ func parseFlags() (config, error) {
 	flag.IntVar(&c.workers, "workers", 2, "concurrent set syncs of both controllers (--concurrent-daemonset-syncs, --concurrent-nodeagentset-syncs)")
 	flag.IntVar(&c.repeats, "repeats", 2, "turns per controller; the order alternates between repeats")
 	flag.StringVar(&controllers, "controllers", upstream+","+nodeAgentSet, "controllers to measure, in the first repeat's order")
-	flag.IntVar(&c.portBase, "port-base", 35000, "loopback ports are this plus fixed offsets (as hack/run-local.sh)")
+	flag.IntVar(&c.portBase, "port-base", 27000, "loopback ports are this plus fixed offsets (as hack/run-local.sh); the default keeps them below the kernel's ephemeral range (32768 up), where an outgoing connection can hold one")
 	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "bound on the whole run; on expiry everything is stopped")
 	flag.Float64Var(&c.schedulerQPS, "scheduler-qps", 1000, "kube-scheduler client QPS (burst twice that), high so binding is not what is measured")
 	flag.StringVar(&c.out, "out", "bench.json", "JSON results file")
