@@ -26,6 +26,9 @@ type configJSON struct {
 	Workers      int     `json:"workers"`
 	Repeats      int     `json:"repeats"`
 	SchedulerQPS float64 `json:"schedulerQPS"`
+	// KwokPodParallelism is kwok's podPlayStageParallelism: how many pod stages (starts, deletes, restarts) it plays
+	// at once.
+	KwokPodParallelism int `json:"kwokPodParallelism"`
 	// PodUpdatePolicy is the NodeAgentSet's podUpdatePolicy.
 	PodUpdatePolicy string `json:"podUpdatePolicy"`
 	// ManagerArgs are the extra manager flags of --manager-arg.
