@@ -321,7 +321,7 @@ func (c *cluster) startNodes(ctx context.Context) error {
 	// KwokConfiguration among the --config files; kwok does not default a configuration it reads, so the file gives
 	// kwok's own defaults for the rest (the flags below set the node selection, the CIDR and the lease duration).
 	options := filepath.Join(kwokDir, "options.yaml")
-	if err := os.WriteFile(options, []byte(fmt.Sprintf(kwokOptions, c.cfg.kwokPodPar)), 0o644); err != nil {
+	if err := os.WriteFile(options, []byte(fmt.Sprintf(kwokOptions, c.cfg.kwokPodParallelism)), 0o644); err != nil {
 		return err
 	}
 	stages = append(stages, options)

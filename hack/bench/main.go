@@ -25,26 +25,26 @@ import (
 
 // config is the bench's command line.
 type config struct {
-	root         string
-	dir          string
-	nodes        int
-	sets         int
-	qps          float64
-	burst        int
-	workers      int
-	repeats      int
-	controllers  []string
-	portBase     int
-	timeout      time.Duration
-	schedulerQPS float64
-	kwokPodPar   int
-	out          string
-	profileDir   string
-	keep         bool
-	manager      string
-	certgen      string
-	updatePolicy string
-	managerArgs  []string
+	root               string
+	dir                string
+	nodes              int
+	sets               int
+	qps                float64
+	burst              int
+	workers            int
+	repeats            int
+	controllers        []string
+	portBase           int
+	timeout            time.Duration
+	schedulerQPS       float64
+	kwokPodParallelism int
+	out                string
+	profileDir         string
+	keep               bool
+	manager            string
+	certgen            string
+	updatePolicy       string
+	managerArgs        []string
 }
 
 func parseFlags() (config, error) {
@@ -62,7 +62,7 @@ func parseFlags() (config, error) {
 	flag.IntVar(&c.portBase, "port-base", 27000, "loopback ports are this plus fixed offsets (as hack/run-local.sh); the default keeps them below the kernel's ephemeral range (32768 up), where an outgoing connection can hold one")
 	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "bound on the whole run; on expiry everything is stopped")
 	flag.Float64Var(&c.schedulerQPS, "scheduler-qps", 1000, "kube-scheduler client QPS (burst twice that), high so binding is not what is measured")
-	flag.IntVar(&c.kwokPodPar, "kwok-pod-parallelism", 4, "pod stages (starts, deletes, in-place restarts) kwok plays at once, its podPlayStageParallelism")
+	flag.IntVar(&c.kwokPodParallelism, "kwok-pod-parallelism", 4, "pod stages (starts, deletes, in-place restarts) kwok plays at once, its podPlayStageParallelism")
 	flag.StringVar(&c.out, "out", "bench.json", "JSON results file")
 	flag.StringVar(&c.profileDir, "profile-dir", "", "if set, CPU (10s chunks) and heap profiles of both controllers are written here")
 	flag.BoolVar(&c.keep, "keep", false, "keep the state directory (logs) after the run")
@@ -89,8 +89,8 @@ func parseFlags() (config, error) {
 		return c, fmt.Errorf("--sets must be at least 1, got %d", c.sets)
 	case c.repeats < 1:
 		return c, fmt.Errorf("--repeats must be at least 1, got %d", c.repeats)
-	case c.kwokPodPar < 1:
-		return c, fmt.Errorf("--kwok-pod-parallelism must be at least 1, got %d", c.kwokPodPar)
+	case c.kwokPodParallelism < 1:
+		return c, fmt.Errorf("--kwok-pod-parallelism must be at least 1, got %d", c.kwokPodParallelism)
 	case c.qps <= 0 || c.burst < 1:
 		return c, fmt.Errorf("--qps and --burst must be positive, got %g and %d", c.qps, c.burst)
 	}
@@ -169,7 +169,7 @@ func run(cfg config) (err error) {
 	res := results{
 		Config: configJSON{
 			Nodes: cfg.nodes, Sets: cfg.sets, QPS: cfg.qps, Burst: cfg.burst, Workers: cfg.workers,
-			Repeats: cfg.repeats, SchedulerQPS: cfg.schedulerQPS, KwokPodParallelism: cfg.kwokPodPar, PodUpdatePolicy: cfg.updatePolicy,
+			Repeats: cfg.repeats, SchedulerQPS: cfg.schedulerQPS, KwokPodParallelism: cfg.kwokPodParallelism, PodUpdatePolicy: cfg.updatePolicy,
 			ManagerArgs: cfg.managerArgs,
 		},
 		Machine: machine(),
