@@ -18,6 +18,12 @@
 // through /proc/PID/clear_refs at the start of each phase). The order of the two controllers alternates between
 // repeats so both see the same machine load on average. Results are printed as a table and written as JSON.
 //
+// Two optional measurements come before the first turn, on the same control plane: --idle measures what the
+// components cost with the nodes Ready and no controller (node leases, the watches), the steady load every phase
+// pays per second; --write-costs creates, binds, gives a status, patches in place and deletes that many pods on a
+// node kwok does not run, one kind of write at a time, and reports the API server's and etcd's CPU per write, the
+// figures a rollout's writes add up from.
+//
 // Every process the bench starts is in its own process group and gets SIGKILL if the bench dies; on any exit path,
 // including --timeout and Ctrl-C, the bench stops them and removes its state directory.
 //

@@ -19,6 +19,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 )
@@ -40,6 +41,8 @@ type config struct {
 	kwokPodParallelism int
 	out                string
 	profileDir         string
+	idle               time.Duration
+	writeCosts         int
 	keep               bool
 	manager            string
 	certgen            string
@@ -63,6 +66,8 @@ func parseFlags() (config, error) {
 	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "bound on the whole run; on expiry everything is stopped")
 	flag.Float64Var(&c.schedulerQPS, "scheduler-qps", 1000, "kube-scheduler client QPS (burst twice that), high so binding is not what is measured")
 	flag.IntVar(&c.kwokPodParallelism, "kwok-pod-parallelism", 4, "pod stages (starts, deletes, in-place restarts) kwok plays at once, its podPlayStageParallelism")
+	flag.DurationVar(&c.idle, "idle", 0, "if set, the control plane's CPU with its nodes Ready and no controller is measured for this long before the first turn")
+	flag.IntVar(&c.writeCosts, "write-costs", 0, "if set, this many pods (on no node kwok runs) are created, bound, given a status, patched in place and deleted before the first turn, three times, and the API server's CPU per write of each kind is reported (less the idle cost over the same time, with --idle)")
 	flag.StringVar(&c.out, "out", "bench.json", "JSON results file")
 	flag.StringVar(&c.profileDir, "profile-dir", "", "if set, CPU (10s chunks) and heap profiles of both controllers are written here")
 	flag.BoolVar(&c.keep, "keep", false, "keep the state directory (logs) after the run")
@@ -175,6 +180,16 @@ func run(cfg config) (err error) {
 		Machine: machine(),
 		Started: started.UTC().Format(time.RFC3339),
 	}
+	if cfg.idle > 0 {
+		if res.Idle, err = c.measureIdle(ctx, cfg.idle); err != nil {
+			return err
+		}
+	}
+	if cfg.writeCosts > 0 {
+		if res.WriteCosts, err = c.measureWriteCosts(ctx, cfg.writeCosts, res.Idle); err != nil {
+			return err
+		}
+	}
 	for rep := 0; rep < cfg.repeats; rep++ {
 		order := append([]string(nil), cfg.controllers...)
 		if rep%2 == 1 {
@@ -229,6 +244,11 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 		go func() {
 			defer profiles.Done()
 			c.collectCPUProfiles(profileCtx, ctl, turn)
+		}()
+		profiles.Add(1)
+		go func() {
+			defer profiles.Done()
+			c.collectCPUProfiles(profileCtx, "kube-apiserver", turn)
 		}()
 	}
 
@@ -323,7 +343,7 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 			LastNewPodSeconds: lastNew.Seconds(), LastBoundPodSeconds: lastBound.Seconds(),
 			Phase: ph.name, WallSeconds: wall.Seconds(), StatusSettledSeconds: settle.Seconds(), StatusSettled: settled,
 			CPUSeconds: map[string]float64{}, ControllerPeakRSSBytes: after[controllerKey].PeakRSS,
-			ControllerRSSBytes: after[controllerKey].RSS, Timeline: timeline,
+			ControllerRSSBytes: after[controllerKey].RSS, Timeline: timeline, Turnaround: pods.turnaround(),
 		}
 		for name, a := range after {
 			pr.CPUSeconds[name] = (a.CPU - before[name].CPU).Seconds()
@@ -332,8 +352,9 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 			c.saveHeapProfile(ctx, ctl, turn, ph.name)
 		}
 		pr.Syncs = syncs
-		logf("turn %s: %d syncs; %s in %.1fs (new pods from %.1fs to %.1fs, last bound %.1fs, status settled %v after %.1fs), controller %.2f CPU s, peak RSS %.1f MiB",
-			turn, pr.Syncs, ph.name, pr.WallSeconds, pr.FirstNewPodSeconds, pr.LastNewPodSeconds, pr.LastBoundPodSeconds, settled, pr.StatusSettledSeconds, pr.CPUSeconds[controllerKey],
+		logf("turn %s: %d syncs; %s in %.1fs (new pods from %.1fs to %.1fs, last bound %.1fs, pod turnaround mean %.2fs p90 %.2fs, status settled %v after %.1fs), controller %.2f CPU s, peak RSS %.1f MiB",
+			turn, pr.Syncs, ph.name, pr.WallSeconds, pr.FirstNewPodSeconds, pr.LastNewPodSeconds, pr.LastBoundPodSeconds,
+			pr.Turnaround.MeanSeconds, pr.Turnaround.P90Seconds, settled, pr.StatusSettledSeconds, pr.CPUSeconds[controllerKey],
 			float64(pr.ControllerPeakRSSBytes)/(1<<20))
 		result.Phases = append(result.Phases, pr)
 	}
@@ -366,12 +387,21 @@ const controllerKey = "controller"
 
 // sample reads the usage of the controller and of every fixed component.
 func (c *cluster) sample(ctl *process) (map[string]usage, error) {
-	out := map[string]usage{}
 	u, err := readUsage(ctl.pid())
 	if err != nil {
 		return nil, fmt.Errorf("reading /proc of the controller: %w", err)
 	}
+	out, err := c.sampleFixed()
+	if err != nil {
+		return nil, err
+	}
 	out[controllerKey] = u
+	return out, nil
+}
+
+// sampleFixed reads the usage of every fixed component and of the bench itself.
+func (c *cluster) sampleFixed() (map[string]usage, error) {
+	out := map[string]usage{}
 	for name, p := range c.fixed {
 		u, err := readUsage(p.pid())
 		if err != nil {
@@ -385,6 +415,47 @@ func (c *cluster) sample(ctl *process) (map[string]usage, error) {
 	}
 	out["bench"] = self
 	return out, nil
+}
+
+// measureIdle is what the control plane costs with its nodes and no controller under test: the CPU of every fixed
+// component over a window of d, so each phase's figures can be read against what the same seconds cost anyway
+// (lease renewals of every node, the garbage collector's and the scheduler's watches).
+func (c *cluster) measureIdle(ctx context.Context, d time.Duration) (*idleResult, error) {
+	sample := func() (map[string]usage, map[string]float64, error) {
+		usages, err := c.sampleFixed()
+		if err != nil {
+			return nil, nil, err
+		}
+		requests, err := c.requestCounts(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading kube-apiserver metrics: %w", err)
+		}
+		return usages, requests, nil
+	}
+	before, reqBefore, err := sample()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	// The window is the measurement itself, not a wait for some state.
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(d):
+	}
+	after, reqAfter, err := sample()
+	if err != nil {
+		return nil, err
+	}
+	r := &idleResult{Seconds: time.Since(start).Seconds(), CPUSeconds: map[string]float64{},
+		APIRequests: requestDelta(reqBefore, reqAfter)}
+	for name, a := range after {
+		r.CPUSeconds[name] = (a.CPU - before[name].CPU).Seconds()
+	}
+	logf("idle for %.1fs: kube-apiserver %.2f CPU s, etcd %.2f, kwok %.2f, garbage collector %.2f, scheduler %.2f",
+		r.Seconds, r.CPUSeconds["kube-apiserver"], r.CPUSeconds["etcd"], r.CPUSeconds["kwok"],
+		r.CPUSeconds["garbage-collector"], r.CPUSeconds["kube-scheduler"])
+	return r, nil
 }
 
 // startController starts the upstream DaemonSet controller or the NodeAgentSet manager with the bench's client
@@ -436,7 +507,11 @@ func (c *cluster) startController(ctx context.Context, ctl, turn string) (*proce
 // Both controllers are profiled the same way (Go's net/http/pprof), so their profiles compare.
 func (c *cluster) collectCPUProfiles(ctx context.Context, ctl, turn string) {
 	for i := 1; ctx.Err() == nil; i++ {
-		path := filepath.Join(c.cfg.profileDir, fmt.Sprintf("cpu-%s-%03d.pb.gz", turn, i))
+		name := turn
+		if ctl == "kube-apiserver" {
+			name = "kube-apiserver-" + turn
+		}
+		path := filepath.Join(c.cfg.profileDir, fmt.Sprintf("cpu-%s-%03d.pb.gz", name, i))
 		if err := c.fetchProfile(ctx, ctl, "/debug/pprof/profile?seconds=10", path); err != nil && ctx.Err() == nil {
 			logf("CPU profile: %v", err)
 			return
@@ -451,13 +526,21 @@ func (c *cluster) saveHeapProfile(ctx context.Context, ctl, turn, phase string) 
 	}
 }
 
-// fetchProfile saves one profile of ctl: the manager serves pprof on its own plain-HTTP port, kube-controller-manager
-// on its secure port (--profiling is on by default; the bench lets /debug/pprof through without authorization).
+// fetchProfile saves one profile of ctl (or of "kube-apiserver"): the manager serves pprof on its own plain-HTTP
+// port, kube-controller-manager on its secure port (--profiling is on by default; the bench lets /debug/pprof
+// through without authorization), the API server to the bench's admin credentials.
 func (c *cluster) fetchProfile(ctx context.Context, ctl, path, file string) error {
 	base, httpClient := fmt.Sprintf("http://127.0.0.1:%d", c.ports.managerPprof), http.DefaultClient
-	if ctl == upstream {
+	switch ctl {
+	case upstream:
 		base = fmt.Sprintf("https://127.0.0.1:%d", c.ports.controllerManager)
 		httpClient = insecureLoopbackClient(0)
+	case "kube-apiserver":
+		var err error
+		if httpClient, err = rest.HTTPClientFor(c.rest); err != nil {
+			return err
+		}
+		base = strings.TrimSuffix(c.rest.Host, "/")
 	}
 	// A CPU profile in progress is let finish (not cancelled with ctx) so the last chunk is usable.
 	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, base+path, nil)

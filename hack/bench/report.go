@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"text/tabwriter"
 )
 
 type results struct {
-	Config    configJSON     `json:"config"`
-	Machine   machineJSON    `json:"machine"`
-	Started   string         `json:"started"`
-	LoadAfter string         `json:"loadAfter"`
-	Turns     []turnResult   `json:"turns"`
-	Summary   []phaseSummary `json:"summary"`
+	Config     configJSON     `json:"config"`
+	Machine    machineJSON    `json:"machine"`
+	Started    string         `json:"started"`
+	LoadAfter  string         `json:"loadAfter"`
+	Idle       *idleResult    `json:"idle,omitempty"`
+	WriteCosts []writeCost    `json:"writeCosts,omitempty"`
+	Turns      []turnResult   `json:"turns"`
+	Summary    []phaseSummary `json:"summary"`
 }
 
 type configJSON struct {
@@ -33,6 +36,13 @@ type configJSON struct {
 	PodUpdatePolicy string `json:"podUpdatePolicy"`
 	// ManagerArgs are the extra manager flags of --manager-arg.
 	ManagerArgs []string `json:"managerArgs,omitempty"`
+}
+
+// idleResult is the control plane's cost with its nodes and no controller under test (--idle).
+type idleResult struct {
+	Seconds     float64            `json:"seconds"`
+	CPUSeconds  map[string]float64 `json:"cpuSeconds"`
+	APIRequests map[string]int     `json:"apiRequests"`
 }
 
 type machineJSON struct {
@@ -70,6 +80,8 @@ type phaseResult struct {
 	APIRequests map[string]int `json:"apiRequests"`
 	// Timeline is the pods' tallies every half second of the phase, until its goal was met.
 	Timeline []timelineSample `json:"timeline"`
+	// Turnaround is how long the phase's pods took from asking for the wanted image to running it Ready.
+	Turnaround podTurnaround `json:"podTurnaround"`
 }
 
 // phaseSummary is the median over repeats of one phase (or "total": the three phases summed) per controller, and
@@ -160,6 +172,21 @@ func printTable(w io.Writer, r results) {
 	fmt.Fprintf(w, "\n%d nodes, %d set(s), QPS/burst %g/%d, %d repeat(s), NodeAgentSet podUpdatePolicy %s; %s, %d CPUs; load before %s, after %s\n\n",
 		r.Config.Nodes, r.Config.Sets, r.Config.QPS, r.Config.Burst, r.Config.Repeats, r.Config.PodUpdatePolicy, r.Machine.CPUModel,
 		r.Machine.CPUs, r.Machine.LoadBefore, r.LoadAfter)
+	if r.Idle != nil {
+		fmt.Fprintf(w, "idle (nodes Ready, no controller) for %.1f s: kube-apiserver %.2f CPU s, etcd %.2f, kwok %.2f, garbage collector %.2f, scheduler %.2f\n\n",
+			r.Idle.Seconds, r.Idle.CPUSeconds["kube-apiserver"], r.Idle.CPUSeconds["etcd"], r.Idle.CPUSeconds["kwok"],
+			r.Idle.CPUSeconds["garbage-collector"], r.Idle.CPUSeconds["kube-scheduler"])
+	}
+	if len(r.WriteCosts) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "pod write\tpods\tapiserver CPU ms per write (median)\tlowest–highest\tetcd CPU ms per write (median)\t")
+		for _, c := range r.WriteCosts {
+			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f–%.2f\t%.2f\t\n", c.Write, c.Pods, c.APIServerCPUMillis,
+				slices.Min(c.APIServerCPUMillisRounds), slices.Max(c.APIServerCPUMillisRounds), c.EtcdCPUMillis)
+		}
+		_ = tw.Flush()
+		fmt.Fprintln(w)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "controller\trepeat\tphase\twall s\tsettled s\tctl CPU s\tctl peak RSS MiB\tapiserver CPU s\tetcd CPU s\tscheduler CPU s\tkwok CPU s\tgc CPU s\t")
 	for _, t := range r.Turns {

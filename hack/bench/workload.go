@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -138,6 +139,11 @@ type podTracker struct {
 	firstNew, lastNew time.Duration
 	lastBound         time.Duration // when a pod was last seen bound to its node for the first time
 	timeline          []timelineSample
+	// Per pod since the phase began: when it was first seen waiting (asking for the wanted image without running it
+	// Ready), and how long each such pod took from there to good, so a rollout's time splits into what the pods'
+	// starts and restarts take and what the controller adds between them.
+	waitingSince map[types.UID]time.Duration
+	turnarounds  []time.Duration
 }
 
 // timelineSample is the tallies at the end of one timelineStep of a phase, so two controllers' phases can be
@@ -260,6 +266,9 @@ func (t *podTracker) observe(obj any, deleted bool) {
 			t.lastNew = at
 		}
 		v := t.viewOf(p)
+		if !t.phaseStart.IsZero() {
+			t.timeTurnaround(p.UID, v)
+		}
 		if prev, known := t.views[p.UID]; p.Spec.NodeName != "" && (!known || !prev.bound) && !t.phaseStart.IsZero() {
 			t.lastBound = time.Since(t.phaseStart)
 		}
@@ -279,6 +288,7 @@ func (t *podTracker) setWant(image string) {
 	t.want = image
 	t.phaseStart, t.firstNew, t.lastNew, t.lastBound = time.Now(), 0, 0, 0
 	t.timeline = nil
+	t.waitingSince, t.turnarounds = map[types.UID]time.Duration{}, nil
 	t.views = map[types.UID]podView{}
 	t.good = map[string]int{}
 	t.goodKeys, t.stale, t.waiting = 0, 0, 0
@@ -287,6 +297,47 @@ func (t *podTracker) setWant(image string) {
 		v := t.viewOf(p)
 		t.account(p.UID, &v)
 	}
+}
+
+// timeTurnaround notes when pod uid starts waiting and, once it is good, how long that took. Only pods seen waiting
+// in this phase count (a pod already good when the phase began has no turnaround in it). Call with t.mu held.
+func (t *podTracker) timeTurnaround(uid types.UID, v podView) {
+	now := time.Since(t.phaseStart)
+	since, waiting := t.waitingSince[uid]
+	switch {
+	case v.waiting && !waiting:
+		t.waitingSince[uid] = now
+	case v.good && waiting:
+		t.turnarounds = append(t.turnarounds, now-since)
+		delete(t.waitingSince, uid)
+	}
+}
+
+// turnaround is the mean, median and 90th percentile of the phase's pod turnarounds (see waitingSince), in seconds;
+// zero without any.
+func (t *podTracker) turnaround() podTurnaround {
+	t.mu.Lock()
+	d := append([]time.Duration(nil), t.turnarounds...)
+	t.mu.Unlock()
+	if len(d) == 0 {
+		return podTurnaround{}
+	}
+	slices.Sort(d)
+	var sum time.Duration
+	for _, x := range d {
+		sum += x
+	}
+	return podTurnaround{Pods: len(d), MeanSeconds: (sum / time.Duration(len(d))).Seconds(),
+		P50Seconds: d[len(d)/2].Seconds(), P90Seconds: d[len(d)*9/10].Seconds()}
+}
+
+// podTurnaround sums up how long pods took from asking for the wanted image to running it Ready: for a new pod from
+// when it appeared (so it includes scheduling), for a pod updated in place from its patch.
+type podTurnaround struct {
+	Pods        int     `json:"pods"`
+	MeanSeconds float64 `json:"meanSeconds"`
+	P50Seconds  float64 `json:"p50Seconds"`
+	P90Seconds  float64 `json:"p90Seconds"`
 }
 
 // phaseTimeline is the tallies per timelineStep since the phase began, up to now.

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// writeCost is what one kind of pod write costs the API server and etcd, measured as their CPU over a batch of
+// such writes divided by the batch's size (so it includes the watch events every watcher of pods gets).
+type writeCost struct {
+	Write string `json:"write"`
+	Pods  int    `json:"pods"`
+	// The medians over writeCostRounds rounds, and every round's figure. With --idle, what the components cost idle
+	// over the same seconds is taken off first, so a figure is what the writes add.
+	APIServerCPUMillis       float64   `json:"apiserverCPUMillisPerWrite"`
+	EtcdCPUMillis            float64   `json:"etcdCPUMillisPerWrite"`
+	APIServerCPUMillisRounds []float64 `json:"apiserverCPUMillisPerWriteRounds"`
+	EtcdCPUMillisRounds      []float64 `json:"etcdCPUMillisPerWriteRounds"`
+}
+
+// writeCostRounds is how often the pods' whole life is written: one round's figures vary by a third and more with
+// what else the API server happens to do (its garbage collection, the leases), the median of three much less.
+const writeCostRounds = 3
+
+// writeCostNode is the node the measured pods are bound to. No such node exists, so kwok leaves the pods alone
+// and every write is the bench's own; the scheduler and the garbage collector still watch them, as they watch the
+// sets' pods.
+const writeCostNode = "bench-write-cost-node"
+
+// measureWriteCosts writes n pods through the life the two controllers give theirs, one kind of write at a time,
+// and reports what each kind costs: the create and the binding every new pod needs, the kubelet's status update,
+// the strategic merge patch an in-place update sends (images, revision label, update-state annotation, as the
+// NodeAgentSet does), the same kind of change as a JSON patch, and the delete. A rollout that recreates a pod pays create, binding, status and delete; one
+// that updates it in place pays the patch and a status update.
+func (c *cluster) measureWriteCosts(ctx context.Context, n int, idle *idleResult) ([]writeCost, error) {
+	// idleRate is a component's CPU per second with nothing written (zero without --idle).
+	idleRate := func(name string) float64 {
+		if idle == nil || idle.Seconds <= 0 {
+			return 0
+		}
+		return idle.CPUSeconds[name] / idle.Seconds
+	}
+	pods := c.kube.CoreV1().Pods(namespace)
+	name := func(i int) string { return "bench-write-cost-" + strconv.Itoa(i) }
+	uids := make([]types.UID, n)
+	now := metav1.Now()
+	writes := []struct {
+		name  string
+		write func(i int) error
+	}{
+		{"create", func(i int) error {
+			tpl := template("write-cost", "write-cost")
+			pod := &corev1.Pod{ObjectMeta: tpl.ObjectMeta, Spec: tpl.Spec}
+			pod.Name, pod.Namespace = name(i), namespace
+			// No scheduler takes it: the binding below is measured on its own.
+			pod.Spec.SchedulerName = "bench-write-cost"
+			created, err := pods.Create(ctx, pod, metav1.CreateOptions{})
+			if err == nil {
+				uids[i] = created.UID
+			}
+			return err
+		}},
+		{"binding", func(i int) error {
+			return pods.Bind(ctx, &corev1.Binding{
+				ObjectMeta: metav1.ObjectMeta{Name: name(i), Namespace: namespace, UID: uids[i]},
+				Target:     corev1.ObjectReference{Kind: "Node", Name: writeCostNode},
+			}, metav1.CreateOptions{})
+		}},
+		{"status (running, Ready)", func(i int) error {
+			return patchPodStatus(ctx, c, name(i), imageV1, now)
+		}},
+		{"in-place patch", func(i int) error {
+			body, err := json.Marshal(map[string]any{
+				"metadata": map[string]any{
+					"uid":    uids[i],
+					"labels": map[string]string{"controller-revision-hash": "write-cost-2"},
+					"annotations": map[string]string{"apps.nodeagentset.io/in-place-update-state": fmt.Sprintf(
+						`{"revision":"write-cost-2","containers":{"agent":{"imageID":"kwok://%s","restartCount":0}}}`, imageV1)},
+				},
+				"spec": map[string]any{"containers": []map[string]any{{"name": "agent", "image": imageV2}}},
+			})
+			if err != nil {
+				return err
+			}
+			_, err = pods.Patch(ctx, name(i), types.StrategicMergePatchType, body, metav1.PatchOptions{})
+			return err
+		}},
+		{"status (restarted)", func(i int) error {
+			return patchPodStatus(ctx, c, name(i), imageV2, now)
+		}},
+		{"in-place JSON patch", func(i int) error {
+			// The same kind of change as a JSON patch (the image back, another revision label), to tell what the
+			// patch format costs from what any update of a pod costs.
+			body, err := json.Marshal([]map[string]any{
+				{"op": "test", "path": "/metadata/uid", "value": uids[i]},
+				{"op": "replace", "path": "/spec/containers/0/image", "value": imageV1},
+				{"op": "replace", "path": "/metadata/labels/controller-revision-hash", "value": "write-cost-3"},
+			})
+			if err != nil {
+				return err
+			}
+			_, err = pods.Patch(ctx, name(i), types.JSONPatchType, body, metav1.PatchOptions{})
+			return err
+		}},
+		{"delete", func(i int) error {
+			// As the controllers delete: the pod's own grace period (0 in the bench's template).
+			uid := uids[i]
+			return pods.Delete(ctx, name(i), metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+		}},
+	}
+	out := make([]writeCost, len(writes))
+	for round := 1; round <= writeCostRounds; round++ {
+		for k, w := range writes {
+			before, err := c.sampleFixed()
+			if err != nil {
+				return nil, err
+			}
+			start := time.Now()
+			if err := parallel(ctx, n, 8, w.write); err != nil {
+				return nil, fmt.Errorf("write costs, %s: %w", w.name, err)
+			}
+			after, err := c.sampleFixed()
+			if err != nil {
+				return nil, err
+			}
+			wall := time.Since(start).Seconds()
+			perWrite := func(name string) float64 {
+				return ((after[name].CPU - before[name].CPU).Seconds() - idleRate(name)*wall) * 1000 / float64(n)
+			}
+			api, etcd := perWrite("kube-apiserver"), perWrite("etcd")
+			logf("write cost of %s, round %d: kube-apiserver %.2f ms, etcd %.2f ms per pod (%d pods in %.1fs)",
+				w.name, round, api, etcd, n, wall)
+			out[k].Write, out[k].Pods = w.name, n
+			out[k].APIServerCPUMillisRounds = append(out[k].APIServerCPUMillisRounds, api)
+			out[k].EtcdCPUMillisRounds = append(out[k].EtcdCPUMillisRounds, etcd)
+		}
+		// The pods are gone with the last write, unless their delete was graceful.
+		left, err := pods.List(ctx, metav1.ListOptions{LabelSelector: setLabel + "=write-cost"})
+		if err != nil {
+			return nil, err
+		}
+		if len(left.Items) > 0 {
+			return nil, fmt.Errorf("write costs: %d pods still exist after their delete", len(left.Items))
+		}
+	}
+	for k := range out {
+		out[k].APIServerCPUMillis = median(out[k].APIServerCPUMillisRounds)
+		out[k].EtcdCPUMillis = median(out[k].EtcdCPUMillisRounds)
+	}
+	return out, nil
+}
+
+// patchPodStatus reports the pod's only container running image and the pod Ready, as kwok's stages do.
+func patchPodStatus(ctx context.Context, c *cluster, name, image string, at metav1.Time) error {
+	status := map[string]any{
+		"phase": corev1.PodRunning,
+		"conditions": []map[string]any{
+			{"type": corev1.PodReady, "status": corev1.ConditionTrue, "lastTransitionTime": at},
+			{"type": corev1.ContainersReady, "status": corev1.ConditionTrue, "lastTransitionTime": at},
+		},
+		"containerStatuses": []map[string]any{{
+			"name": "agent", "image": image, "imageID": "kwok://" + image, "ready": true, "started": true,
+			"restartCount": 1, "state": map[string]any{"running": map[string]any{"startedAt": at}},
+		}},
+	}
+	body, err := json.Marshal(map[string]any{"status": status})
+	if err != nil {
+		return err
+	}
+	_, err = c.kube.CoreV1().Pods(namespace).Patch(ctx, name, types.StrategicMergePatchType, body, metav1.PatchOptions{}, "status")
+	return err
+}
