@@ -21,8 +21,10 @@
 // Two optional measurements come before the first turn, on the same control plane: --idle measures what the
 // components cost with the nodes Ready and no controller (node leases, the watches), the steady load every phase
 // pays per second; --write-costs creates, binds, gives a status, patches in place and deletes that many pods on a
-// node kwok does not run, one kind of write at a time, and reports the API server's and etcd's CPU per write, the
-// figures a rollout's writes add up from.
+// node kwok does not run, one kind of write at a time, renews as many leases of its own, and reports the API
+// server's and etcd's CPU per write, the figures a rollout's writes add up from. With it, every phase also gets the
+// API server's CPU less its node lease renewals (their count times the measured cost of one): kwok renews leases as
+// fast as the busy machine lets it, so a turn that leaves it more CPU would otherwise carry more of them.
 //
 // Every process the bench starts is in its own process group and gets SIGKILL if the bench dies; on any exit path,
 // including --timeout and Ctrl-C, the bench stops them and removes its state directory.

@@ -206,6 +206,7 @@ func run(cfg config) (err error) {
 		}
 	}
 	res.LoadAfter = loadavg()
+	lessLeaseRenewals(res.Turns, res.WriteCosts)
 	res.Summary = summarize(res.Turns)
 	printTable(os.Stdout, res)
 	if err := res.write(cfg.out); err != nil {

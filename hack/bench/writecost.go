@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 )
 
 // writeCost is what one kind of pod write costs the API server and etcd, measured as their CPU over a batch of
@@ -29,6 +31,9 @@ type writeCost struct {
 // what else the API server happens to do (its garbage collection, the leases), the median of three much less.
 const writeCostRounds = 3
 
+// leaseRenewal is the name of the lease renewal's write cost, which the phases' figures are corrected by.
+const leaseRenewal = "node lease renewal"
+
 // writeCostNode is the node the measured pods are bound to. No such node exists, so kwok leaves the pods alone
 // and every write is the bench's own; the scheduler and the garbage collector still watch them, as they watch the
 // sets' pods.
@@ -37,8 +42,9 @@ const writeCostNode = "bench-write-cost-node"
 // measureWriteCosts writes n pods through the life the two controllers give theirs, one kind of write at a time,
 // and reports what each kind costs: the create and the binding every new pod needs, the kubelet's status update,
 // the strategic merge patch an in-place update sends (images, revision label, update-state annotation, as the
-// NodeAgentSet does), the same kind of change as a JSON patch, and the delete. A rollout that recreates a pod pays create, binding, status and delete; one
-// that updates it in place pays the patch and a status update.
+// NodeAgentSet does), the same kind of change as a JSON patch, and the delete; and a node lease's renewal, the
+// load kwok puts on the API server whatever the controllers do. A rollout that recreates a pod pays create,
+// binding, status and delete; one that updates it in place pays the patch and a status update.
 func (c *cluster) measureWriteCosts(ctx context.Context, n int, idle *idleResult) ([]writeCost, error) {
 	// idleRate is a component's CPU per second with nothing written (zero without --idle).
 	idleRate := func(name string) float64 {
@@ -115,6 +121,42 @@ func (c *cluster) measureWriteCosts(ctx context.Context, n int, idle *idleResult
 			return pods.Delete(ctx, name(i), metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
 		}},
 	}
+	// Node lease renewals, kwok's steady load: leases of the bench's own (in the bench's namespace, so no node's),
+	// renewed as kwok renews a node's (an update of renewTime).
+	leases := c.kube.CoordinationV1().Leases(namespace)
+	leaseName := func(i int) string { return "bench-write-cost-" + strconv.Itoa(i) }
+	held := make([]*coordinationv1.Lease, n)
+	if err := parallel(ctx, n, 8, func(i int) error {
+		var err error
+		held[i], err = leases.Create(ctx, &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Name: leaseName(i), Namespace: namespace},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(leaseName(i)), LeaseDurationSeconds: ptr.To[int32](40),
+				RenewTime: &metav1.MicroTime{Time: time.Now()}},
+		}, metav1.CreateOptions{})
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("write costs, creating leases: %w", err)
+	}
+	defer func() {
+		// Best effort: the leases hold no node and go with the state directory anyway.
+		_ = parallel(context.WithoutCancel(ctx), n, 8, func(i int) error {
+			return leases.Delete(context.WithoutCancel(ctx), leaseName(i), metav1.DeleteOptions{})
+		})
+	}()
+	writes = append(writes, struct {
+		name  string
+		write func(i int) error
+	}{leaseRenewal, func(i int) error {
+		// As kwok and the kubelet renew: an update of the lease they hold, no read first.
+		lease := held[i].DeepCopy()
+		lease.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
+		renewed, err := leases.Update(ctx, lease, metav1.UpdateOptions{})
+		if err == nil {
+			held[i] = renewed
+		}
+		return err
+	}})
+
 	out := make([]writeCost, len(writes))
 	for round := 1; round <= writeCostRounds; round++ {
 		for k, w := range writes {
@@ -135,7 +177,7 @@ func (c *cluster) measureWriteCosts(ctx context.Context, n int, idle *idleResult
 				return ((after[name].CPU - before[name].CPU).Seconds() - idleRate(name)*wall) * 1000 / float64(n)
 			}
 			api, etcd := perWrite("kube-apiserver"), perWrite("etcd")
-			logf("write cost of %s, round %d: kube-apiserver %.2f ms, etcd %.2f ms per pod (%d pods in %.1fs)",
+			logf("write cost of %s, round %d: kube-apiserver %.2f ms, etcd %.2f ms per write (%d writes in %.1fs)",
 				w.name, round, api, etcd, n, wall)
 			out[k].Write, out[k].Pods = w.name, n
 			out[k].APIServerCPUMillisRounds = append(out[k].APIServerCPUMillisRounds, api)
@@ -176,4 +218,25 @@ func patchPodStatus(ctx context.Context, c *cluster, name, image string, at meta
 	}
 	_, err = c.kube.CoreV1().Pods(namespace).Patch(ctx, name, types.StrategicMergePatchType, body, metav1.PatchOptions{}, "status")
 	return err
+}
+
+// lessLeaseRenewals sets every phase's API server CPU less its node lease renewals, from the measured cost of one;
+// without that measurement it leaves them unset.
+func lessLeaseRenewals(turns []turnResult, costs []writeCost) {
+	perRenewal := -1.0
+	for _, c := range costs {
+		if c.Write == leaseRenewal {
+			perRenewal = c.APIServerCPUMillis / 1000
+		}
+	}
+	if perRenewal < 0 {
+		return
+	}
+	for t := range turns {
+		for p := range turns[t].Phases {
+			ph := &turns[t].Phases[p]
+			v := ph.CPUSeconds["kube-apiserver"] - float64(ph.APIRequests["PUT leases"])*perRenewal
+			ph.APIServerCPULessLeases = &v
+		}
+	}
 }
