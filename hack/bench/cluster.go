@@ -218,8 +218,7 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 	if err := waitHealthy(ctx, gc, fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.gc), 120*time.Second); err != nil {
 		return err
 	}
-
-	return c.startNodes(ctx)
+	return nil
 }
 
 // installCRDs creates config/crd/bases and waits until each is established.

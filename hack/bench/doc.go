@@ -18,13 +18,14 @@
 // through /proc/PID/clear_refs at the start of each phase). The order of the two controllers alternates between
 // repeats so both see the same machine load on average. Results are printed as a table and written as JSON.
 //
-// Two optional measurements come before the first turn, on the same control plane: --idle measures what the
-// components cost with the nodes Ready and no controller (node leases, the watches), the steady load every phase
-// pays per second; --write-costs creates, binds, gives a status, patches in place and deletes that many pods on a
-// node kwok does not run, one kind of write at a time, renews as many leases of its own, and reports the API
-// server's and etcd's CPU per write, the figures a rollout's writes add up from. With it, every phase also gets the
-// API server's CPU less its node lease renewals (their count times the measured cost of one): kwok renews leases as
-// fast as the busy machine lets it, so a turn that leaves it more CPU would otherwise carry more of them.
+// Two optional measurements come before the first turn, on the same control plane: --write-costs, before the nodes
+// are registered (so nothing else writes), creates, binds, gives a status, patches in place and deletes that many
+// pods on a node that does not exist, one kind of write at a time, renews as many leases of its own and writes as
+// many statuses of each kind of set, and reports the API server's and etcd's CPU per write, the figures a phase's
+// writes add up from; with it, every phase also gets the API server's CPU less its node lease renewals (their
+// count times the measured cost of one), since kwok renews leases as fast as the busy machine lets it and a turn
+// that leaves it more CPU would otherwise carry more of them. --idle, once the nodes are Ready, measures what the
+// components cost with no controller (node leases, the watches): the steady load every phase pays per second.
 //
 // Every process the bench starts is in its own process group and gets SIGKILL if the bench dies; on any exit path,
 // including --timeout and Ctrl-C, the bench stops them and removes its state directory.

@@ -10,32 +10,35 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+
+	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 )
 
-// writeCost is what one kind of pod write costs the API server and etcd, measured as their CPU over a batch of
-// such writes divided by the batch's size (so it includes the watch events every watcher of pods gets).
+// writeCost is what one kind of write costs the API server and etcd, measured as their CPU over a batch of such
+// writes divided by the batch's size (so it includes the watch events every watcher gets). The bench measures it on
+// the control plane before any node is registered, when nothing else writes.
 type writeCost struct {
 	Write string `json:"write"`
 	Pods  int    `json:"pods"`
-	// The medians over writeCostRounds rounds, and every round's figure. With --idle, what the components cost idle
-	// over the same seconds is taken off first, so a figure is what the writes add.
+	// The medians over writeCostRounds rounds, and every round's figure.
 	APIServerCPUMillis       float64   `json:"apiserverCPUMillisPerWrite"`
 	EtcdCPUMillis            float64   `json:"etcdCPUMillisPerWrite"`
 	APIServerCPUMillisRounds []float64 `json:"apiserverCPUMillisPerWriteRounds"`
 	EtcdCPUMillisRounds      []float64 `json:"etcdCPUMillisPerWriteRounds"`
 }
 
-// writeCostRounds is how often the pods' whole life is written: one round's figures vary by a third and more with
-// what else the API server happens to do (its garbage collection, the leases), the median of three much less.
+// writeCostRounds is how often the whole sequence is written: one round's figures vary by a fifth and more with
+// what else the API server happens to do (its own garbage collection), the median of three less.
 const writeCostRounds = 3
 
 // leaseRenewal is the name of the lease renewal's write cost, which the phases' figures are corrected by.
 const leaseRenewal = "node lease renewal"
 
-// writeCostNode is the node the measured pods are bound to. No such node exists, so kwok leaves the pods alone
-// and every write is the bench's own; the scheduler and the garbage collector still watch them, as they watch the
+// writeCostNode is the node the measured pods are bound to. No such node exists, so no kwok would ever take them
+// on and every write is the bench's own; the scheduler and the garbage collector watch them, as they watch the
 // sets' pods.
 const writeCostNode = "bench-write-cost-node"
 
@@ -43,16 +46,9 @@ const writeCostNode = "bench-write-cost-node"
 // and reports what each kind costs: the create and the binding every new pod needs, the kubelet's status update,
 // the strategic merge patch an in-place update sends (images, revision label, update-state annotation, as the
 // NodeAgentSet does), the same kind of change as a JSON patch, and the delete; and a node lease's renewal, the
-// load kwok puts on the API server whatever the controllers do. A rollout that recreates a pod pays create,
+// load kwok puts on the API server whatever the controllers do; and each controller's status write. A rollout that recreates a pod pays create,
 // binding, status and delete; one that updates it in place pays the patch and a status update.
-func (c *cluster) measureWriteCosts(ctx context.Context, n int, idle *idleResult) ([]writeCost, error) {
-	// idleRate is a component's CPU per second with nothing written (zero without --idle).
-	idleRate := func(name string) float64 {
-		if idle == nil || idle.Seconds <= 0 {
-			return 0
-		}
-		return idle.CPUSeconds[name] / idle.Seconds
-	}
+func (c *cluster) measureWriteCosts(ctx context.Context, n int) ([]writeCost, error) {
 	pods := c.kube.CoreV1().Pods(namespace)
 	name := func(i int) string { return "bench-write-cost-" + strconv.Itoa(i) }
 	uids := make([]types.UID, n)
@@ -157,6 +153,46 @@ func (c *cluster) measureWriteCosts(ctx context.Context, n int, idle *idleResult
 		return err
 	}})
 
+	// Each controller's status write: writeCostSets sets of each kind, as newSet makes them but on no node, each
+	// updated by one worker in turn (an update of the set's status as its controller sends it: the whole object).
+	for _, ctl := range []string{upstream, nodeAgentSet} {
+		sets, err := c.createWriteCostSets(ctx, ctl)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			// The sets must be gone before the turns: a controller would otherwise take them on.
+			for i := range sets {
+				_ = c.dyn.Resource(gvrFor(ctl)).Namespace(namespace).Delete(context.WithoutCancel(ctx),
+					sets[i].GetName(), metav1.DeleteOptions{})
+			}
+		}()
+		name := "DaemonSet status update"
+		if ctl == nodeAgentSet {
+			name = "NodeAgentSet status update"
+		}
+		writes = append(writes, struct {
+			name  string
+			write func(i int) error
+		}{name, func(i int) error {
+			if i >= writeCostSets {
+				return nil // the first writeCostSets workers write every set's n updates
+			}
+			for k := i; k < n; k += writeCostSets {
+				obj := sets[i].DeepCopy()
+				if err := unstructured.SetNestedMap(obj.Object, setStatus(ctl, k), "status"); err != nil {
+					return err
+				}
+				updated, err := c.dyn.Resource(gvrFor(ctl)).Namespace(namespace).UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+				if err != nil {
+					return err
+				}
+				sets[i] = updated
+			}
+			return nil
+		}})
+	}
+
 	out := make([]writeCost, len(writes))
 	for round := 1; round <= writeCostRounds; round++ {
 		for k, w := range writes {
@@ -174,7 +210,7 @@ func (c *cluster) measureWriteCosts(ctx context.Context, n int, idle *idleResult
 			}
 			wall := time.Since(start).Seconds()
 			perWrite := func(name string) float64 {
-				return ((after[name].CPU - before[name].CPU).Seconds() - idleRate(name)*wall) * 1000 / float64(n)
+				return (after[name].CPU - before[name].CPU).Seconds() * 1000 / float64(n)
 			}
 			api, etcd := perWrite("kube-apiserver"), perWrite("etcd")
 			logf("write cost of %s, round %d: kube-apiserver %.2f ms, etcd %.2f ms per write (%d writes in %.1fs)",
@@ -239,4 +275,53 @@ func lessLeaseRenewals(turns []turnResult, costs []writeCost) {
 			ph.APIServerCPULessLeases = &v
 		}
 	}
+}
+
+// writeCostSets is how many sets of each kind the status write costs update, one worker each.
+const writeCostSets = 8
+
+// createWriteCostSets creates writeCostSets sets of ctl's kind with the bench's template and a node selector no
+// node matches, so no pod is ever made for them.
+func (c *cluster) createWriteCostSets(ctx context.Context, ctl string) ([]*unstructured.Unstructured, error) {
+	sets := make([]*unstructured.Unstructured, writeCostSets)
+	for i := range sets {
+		obj, err := newSet(ctl, "write-cost", "bench-write-cost-"+strconv.Itoa(i), v1alpha1.RecreatePodUpdatePolicy)
+		if err != nil {
+			return nil, err
+		}
+		if err := unstructured.SetNestedStringMap(obj.Object, map[string]string{"bench/write-cost": "no-node"},
+			"spec", "template", "spec", "nodeSelector"); err != nil {
+			return nil, err
+		}
+		if sets[i], err = c.dyn.Resource(gvrFor(ctl)).Namespace(namespace).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+			return nil, fmt.Errorf("write costs, creating a set: %w", err)
+		}
+	}
+	return sets, nil
+}
+
+// setStatus is a status as ctl writes one mid-rollout, with counters that differ from write to write (k). The
+// NodeAgentSet's carries its conditions and revisions too, as the manager's does.
+func setStatus(ctl string, k int) map[string]any {
+	ready := int64(k % 1000)
+	status := map[string]any{
+		"currentNumberScheduled": int64(1000), "numberMisscheduled": int64(0), "desiredNumberScheduled": int64(1000),
+		"numberReady": ready, "observedGeneration": int64(1), "updatedNumberScheduled": ready,
+		"numberAvailable": ready, "numberUnavailable": 1000 - ready,
+	}
+	if ctl == upstream {
+		return status
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	condition := func(kind, value, reason, message string) map[string]any {
+		return map[string]any{"type": kind, "status": value, "reason": reason, "message": message,
+			"lastTransitionTime": now, "observedGeneration": int64(1)}
+	}
+	status["currentRevision"], status["updateRevision"] = "bench-write-cost-1", "bench-write-cost-2"
+	status["conditions"] = []any{
+		condition(v1alpha1.ConditionReady, "False", "RollingUpdate", fmt.Sprintf("%d of 1000 pods available", ready)),
+		condition(v1alpha1.ConditionProgressing, "True", "RollingUpdate", fmt.Sprintf("%d of 1000 pods updated", ready)),
+		condition(v1alpha1.ConditionReconciling, "True", "RollingUpdate", "rolling update in progress"),
+	}
+	return status
 }
