@@ -2,6 +2,7 @@ package placement
 
 import (
 	"encoding/json"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -49,8 +50,8 @@ func inPlaceUpdatePending(pod *corev1.Pod) bool {
 	if !ok {
 		return false
 	}
-	var st InPlaceUpdateState
-	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+	st, ok := parseInPlaceUpdateState(raw)
+	if !ok {
 		return false
 	}
 	if st.Revision != pod.Labels[v1alpha1.ControllerRevisionHashLabel] {
@@ -92,8 +93,8 @@ func containerRestartedOnNewImage(pod *corev1.Pod, name, specImage string, befor
 func RestartsSinceRevision(pod *corev1.Pod) int32 {
 	var st InPlaceUpdateState
 	if raw, ok := pod.Annotations[v1alpha1.InPlaceUpdateStateAnnotation]; ok {
-		if err := json.Unmarshal([]byte(raw), &st); err != nil || st.Revision != pod.Labels[v1alpha1.ControllerRevisionHashLabel] {
-			st = InPlaceUpdateState{}
+		if parsed, ok := parseInPlaceUpdateState(raw); ok && parsed.Revision == pod.Labels[v1alpha1.ControllerRevisionHashLabel] {
+			st = parsed
 		}
 	}
 	var n int32
@@ -107,4 +108,44 @@ func RestartsSinceRevision(pod *corev1.Pod) int32 {
 		}
 	}
 	return n
+}
+
+// parsedStates remembers the annotation values already parsed. Every pass asks each pod of a set whether an in-place
+// update is pending, and a pod keeps its annotation after the update, so without it a 1000-pod set decoded 1000 JSON
+// documents per pass (a tenth of the manager's CPU in an in-place rollout, in the bench's profile). The values repeat
+// across a set's pods: the pods moved to one revision from the same status record the same thing, so a few entries
+// serve a whole set. It is a cache of a pure function: nothing decided depends on what it holds, and it is emptied
+// when it reaches maxParsedStates entries, which bounds its memory whatever the annotations say.
+var parsedStates = struct {
+	sync.Mutex
+	byRaw map[string]parsedState
+}{byRaw: map[string]parsedState{}}
+
+type parsedState struct {
+	state InPlaceUpdateState
+	ok    bool
+}
+
+const maxParsedStates = 4096
+
+// parseInPlaceUpdateState decodes an in-place-update-state annotation; ok is false when it is not valid JSON of that
+// shape. The state returned is shared between callers and must not be modified.
+func parseInPlaceUpdateState(raw string) (InPlaceUpdateState, bool) {
+	parsedStates.Lock()
+	p, found := parsedStates.byRaw[raw]
+	parsedStates.Unlock()
+	if found {
+		return p.state, p.ok
+	}
+	p.ok = json.Unmarshal([]byte(raw), &p.state) == nil
+	if !p.ok {
+		p.state = InPlaceUpdateState{}
+	}
+	parsedStates.Lock()
+	if len(parsedStates.byRaw) >= maxParsedStates {
+		clear(parsedStates.byRaw)
+	}
+	parsedStates.byRaw[raw] = p
+	parsedStates.Unlock()
+	return p.state, p.ok
 }

@@ -134,15 +134,21 @@ func IsPodReady(pod *corev1.Pod) bool {
 // runs ahead of the controller's must not hold a rollout back. A ready pod without a transition time is not
 // available when minReadySeconds is positive, since how long it has been ready is unknown.
 func IsPodAvailable(pod *corev1.Pod, minReadySeconds int32, now time.Time) bool {
-	if _, ready := ReadySince(pod); !ready {
+	since, ready := ReadySince(pod)
+	return AvailableGivenReadiness(since, ready, minReadySeconds, now)
+}
+
+// AvailableGivenReadiness is IsPodAvailable for a pod whose ReadySince answer (since, ready) is already known, for
+// callers that need both and would otherwise work the readiness out twice.
+func AvailableGivenReadiness(since time.Time, ready bool, minReadySeconds int32, now time.Time) bool {
+	if !ready {
 		// Not ready, or patched in place and not yet restarted on its new images.
 		return false
 	}
 	if minReadySeconds <= 0 {
 		return true
 	}
-	at, ok := AvailableAt(pod, minReadySeconds)
-	return ok && !at.After(now)
+	return !since.IsZero() && !since.Add(time.Duration(minReadySeconds)*time.Second).After(now)
 }
 
 // AvailableAt is when a ready pod becomes available: ReadySince plus minReadySeconds. ok is false when the pod is not
