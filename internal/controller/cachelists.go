@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"sort"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -105,8 +104,7 @@ func (r *NodeAgentSetReconciler) listNodes(ctx context.Context) ([]*corev1.Node,
 			nodes = append(nodes, &list.Items[i])
 		}
 	}
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-	return nodes, nil
+	return r.nodeOrder.sorted(nodes), nil
 }
 
 // setPodCandidates returns the pods controlled by the set and the orphans in its namespace that its selector matches

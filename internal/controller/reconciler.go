@@ -58,6 +58,8 @@ type NodeAgentSetReconciler struct {
 	pacer        *passPacer
 	// indexers are the informers' stores the reconcile reads pods and nodes from (set in SetupWithManager).
 	indexers cacheIndexers
+	// nodeOrder puts each pass's nodes in name order.
+	nodeOrder nodeOrder
 }
 
 // NewNodeAgentSetReconciler builds a reconciler that reads from mgr's cache and writes through mgr's client.

@@ -383,21 +383,29 @@ type podFailure struct {
 // podFailureOf is the first failure reason a pod shows: a container waiting for a failing reason, a container
 // killed for memory, or the pod being unschedulable.
 func podFailureOf(pod *corev1.Pod) (string, bool) {
-	statuses := append(append([]corev1.ContainerStatus{}, pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...)
-	for _, cs := range statuses {
-		if w := cs.State.Waiting; w != nil && failingWaitingReasons[w.Reason] {
-			return w.Reason, true
+	// Indexed, not ranged by value: a ContainerStatus is a few hundred bytes, and every pass asks this of every pod of
+	// the update revision.
+	groups := [2][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses}
+	for _, statuses := range groups {
+		for i := range statuses {
+			if w := statuses[i].State.Waiting; w != nil && failingWaitingReasons[w.Reason] {
+				return w.Reason, true
+			}
 		}
 	}
-	for _, cs := range statuses {
-		if t := cs.State.Terminated; t != nil && t.Reason == reasonOOMKilled {
-			return reasonOOMKilled, true
-		}
-		if t := cs.LastTerminationState.Terminated; t != nil && t.Reason == reasonOOMKilled {
-			return reasonOOMKilled, true
+	for _, statuses := range groups {
+		for i := range statuses {
+			cs := &statuses[i]
+			if t := cs.State.Terminated; t != nil && t.Reason == reasonOOMKilled {
+				return reasonOOMKilled, true
+			}
+			if t := cs.LastTerminationState.Terminated; t != nil && t.Reason == reasonOOMKilled {
+				return reasonOOMKilled, true
+			}
 		}
 	}
-	for _, cond := range pod.Status.Conditions {
+	for i := range pod.Status.Conditions {
+		cond := &pod.Status.Conditions[i]
 		if cond.Type == corev1.PodScheduled && cond.Status == corev1.ConditionFalse && cond.Reason == corev1.PodReasonUnschedulable {
 			return corev1.PodReasonUnschedulable, true
 		}
