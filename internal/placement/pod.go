@@ -148,7 +148,8 @@ func AvailableGivenReadiness(since time.Time, ready bool, minReadySeconds int32,
 	if minReadySeconds <= 0 {
 		return true
 	}
-	return !since.IsZero() && !since.Add(time.Duration(minReadySeconds)*time.Second).After(now)
+	at, ok := availableFrom(since, ready, minReadySeconds)
+	return ok && !at.After(now)
 }
 
 // AvailableAt is when a ready pod becomes available: ReadySince plus minReadySeconds. ok is false when the pod is not
@@ -161,8 +162,14 @@ func AvailableAt(pod *corev1.Pod, minReadySeconds int32) (at time.Time, ok bool)
 	if minReadySeconds <= 0 {
 		return time.Time{}, false
 	}
-	since, ok := ReadySince(pod)
-	if !ok || since.IsZero() {
+	since, ready := ReadySince(pod)
+	return availableFrom(since, ready, minReadySeconds)
+}
+
+// availableFrom is AvailableAt's rule for a known ReadySince answer: the ready time plus minReadySeconds, not ok when
+// the pod is not ready or its ready time is unknown.
+func availableFrom(since time.Time, ready bool, minReadySeconds int32) (time.Time, bool) {
+	if !ready || since.IsZero() {
 		return time.Time{}, false
 	}
 	return since.Add(time.Duration(minReadySeconds) * time.Second), true
