@@ -57,6 +57,7 @@ type options struct {
 	workers              int
 	burstReplicas        int
 	passSpacing          time.Duration
+	statusSpacing        time.Duration
 }
 
 func parseFlags() (options, zap.Options) {
@@ -97,6 +98,9 @@ func parseFlags() (options, zap.Options) {
 	flag.DurationVar(&o.passSpacing, "pod-event-pass-spacing", 250*time.Millisecond,
 		"The least time between two passes of one set that its pods' changes ask for (the first after a quiet spell "+
 			"runs at once); 0 passes the set on every pod change.")
+	flag.DurationVar(&o.statusSpacing, "status-count-write-spacing", time.Second,
+		"The least time between two status writes of one set that change only its pod counts, the message of a "+
+			"condition or the progress deadline's base (any other change is written at once); 0 writes every change.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -208,7 +212,8 @@ func main() {
 	if err := controller.NewNodeAgentSetReconciler(mgr, controller.Options{
 		Workers:       o.workers,
 		BurstReplicas: o.burstReplicas,
-		PassSpacing:   passSpacingOption(o.passSpacing),
+		PassSpacing:   spacingOption(o.passSpacing),
+		StatusSpacing: spacingOption(o.statusSpacing),
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "setting up controller", "controller", "NodeAgentSet")
 		os.Exit(1)
@@ -246,9 +251,10 @@ func main() {
 	}
 }
 
-// passSpacingOption maps the --pod-event-pass-spacing flag onto controller.Options.PassSpacing, whose zero value
-// means the default: a flag of 0 (no spacing) becomes a negative option.
-func passSpacingOption(flagValue time.Duration) time.Duration {
+// spacingOption maps the --pod-event-pass-spacing and --status-count-write-spacing flags onto controller.Options'
+// PassSpacing and StatusSpacing, whose zero values mean the defaults: a flag of 0 (no spacing) becomes a negative
+// option.
+func spacingOption(flagValue time.Duration) time.Duration {
 	if flagValue <= 0 {
 		return -1
 	}

@@ -102,7 +102,8 @@ func TestExpectationObservedAfterPodListDoesNotDuplicateCreate(t *testing.T) {
 		workers:       1,
 		expectations:  newExpectations(clk),
 		backoff:       newFailedPodBackoff(clk),
-		pacer:         newPassPacer(clk, defaultPassSpacing),
+		pacer:         newSpacer(clk, defaultPassSpacing),
+		statusSpacer:  newSpacer(clk, defaultStatusSpacing),
 	}
 	key := types.NamespacedName{Namespace: "ns", Name: "agent"}
 	req := ctrl.Request{NamespacedName: key}

@@ -24,43 +24,45 @@ import (
 // (a rollout of one node at a time, a node joining) is handled as soon as before.
 const defaultPassSpacing = 250 * time.Millisecond
 
-// passPacer spaces the passes that pod events queue for a set: at most one starts per spacing, the first at once.
-// It holds only when each set's last pass started. That is not a decision input: after a restart every set is
-// simply passed at once.
-type passPacer struct {
+// spacer spaces one kind of event per set: at most one per spacing, the first at once. The reconciler keeps two,
+// one for the passes that pod events queue and one for status writes that only move counts
+// (defaultStatusSpacing). It
+// holds only when each set's last such event happened. That is not a decision input: after a restart every set is
+// simply passed, and its status written, at once.
+type spacer struct {
 	clock   clock.PassiveClock
 	spacing time.Duration
 
-	mu        sync.Mutex
-	lastStart map[types.NamespacedName]time.Time
+	mu   sync.Mutex
+	last map[types.NamespacedName]time.Time
 }
 
-func newPassPacer(c clock.PassiveClock, spacing time.Duration) *passPacer {
-	return &passPacer{clock: c, spacing: spacing, lastStart: map[types.NamespacedName]time.Time{}}
+func newSpacer(c clock.PassiveClock, spacing time.Duration) *spacer {
+	return &spacer{clock: c, spacing: spacing, last: map[types.NamespacedName]time.Time{}}
 }
 
-// started records that a pass of key begins now.
-func (p *passPacer) started(key types.NamespacedName) {
+// mark records that the spaced event (a pass starting, a status write) of key happens now.
+func (p *spacer) mark(key types.NamespacedName) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.lastStart[key] = p.clock.Now()
+	p.last[key] = p.clock.Now()
 }
 
 // forget drops key (its set is gone).
-func (p *passPacer) forget(key types.NamespacedName) {
+func (p *spacer) forget(key types.NamespacedName) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	delete(p.lastStart, key)
+	delete(p.last, key)
 }
 
-// delay is how long a pass of key asked for now waits: until spacing after the last pass started, never longer than
-// spacing (a clock that went back does not hold a set up).
-func (p *passPacer) delay(key types.NamespacedName) time.Duration {
+// delay is how long the next such event of key waits if asked for now: until spacing after the last one, never
+// longer than spacing (a clock that went back does not hold a set up).
+func (p *spacer) delay(key types.NamespacedName) time.Duration {
 	if p.spacing <= 0 {
 		return 0
 	}
 	p.mu.Lock()
-	last, ok := p.lastStart[key]
+	last, ok := p.last[key]
 	p.mu.Unlock()
 	if !ok {
 		return 0

@@ -36,9 +36,9 @@ func TestPassPacerDelay(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := testingclock.NewFakeClock(start)
-			p := newPassPacer(clk, tt.spacing)
+			p := newSpacer(clk, tt.spacing)
 			if tt.started {
-				p.started(set)
+				p.mark(set)
 			}
 			if tt.forget {
 				p.forget(set)
@@ -59,14 +59,14 @@ func TestEnqueuePacedCoalescesABurst(t *testing.T) {
 	q := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request](),
 		workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Clock: clk})
 	defer q.ShutDown()
-	r := &NodeAgentSetReconciler{pacer: newPassPacer(clk, 500*time.Millisecond)}
+	r := &NodeAgentSetReconciler{pacer: newSpacer(clk, 500*time.Millisecond)}
 
 	r.enqueuePaced(q, "ns", "agent")
 	if q.Len() != 1 {
 		t.Fatalf("first event after a quiet spell: queue length %d, want 1", q.Len())
 	}
 	item, _ := q.Get()
-	r.pacer.started(item.NamespacedName)
+	r.pacer.mark(item.NamespacedName)
 	q.Done(item)
 
 	for range 100 {

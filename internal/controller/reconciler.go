@@ -41,6 +41,9 @@ type Options struct {
 	// PassSpacing is the least time between two passes of a set that pod events queue (see defaultPassSpacing);
 	// 0 means 250ms, a negative value queues every pod event's pass at once.
 	PassSpacing time.Duration
+	// StatusSpacing is the least time between two status writes of a set that change only its counts (see
+	// defaultStatusSpacing); 0 means 1s, a negative value writes every change at once.
+	StatusSpacing time.Duration
 }
 
 // NodeAgentSetReconciler reconciles NodeAgentSets: one pod per eligible node, rolled out by revision.
@@ -55,7 +58,9 @@ type NodeAgentSetReconciler struct {
 
 	expectations *expectations
 	backoff      *failedPodBackoff
-	pacer        *passPacer
+	pacer        *spacer
+	// statusSpacer spaces the status writes that only move counts (writeStatus).
+	statusSpacer *spacer
 	// indexers are the informers' stores the reconcile reads pods and nodes from (set in SetupWithManager).
 	indexers cacheIndexers
 	// nodeOrder puts each pass's nodes in name order.
@@ -80,6 +85,10 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 	if spacing == 0 {
 		spacing = defaultPassSpacing
 	}
+	statusSpacing := opts.StatusSpacing
+	if statusSpacing == 0 {
+		statusSpacing = defaultStatusSpacing
+	}
 	return &NodeAgentSetReconciler{
 		client:        mgr.GetClient(),
 		apiReader:     mgr.GetAPIReader(),
@@ -90,7 +99,8 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 		workers:       workers,
 		expectations:  newExpectations(c),
 		backoff:       newFailedPodBackoff(c),
-		pacer:         newPassPacer(c, spacing),
+		pacer:         newSpacer(c, spacing),
+		statusSpacer:  newSpacer(c, statusSpacing),
 	}
 }
 
@@ -106,7 +116,7 @@ func NewNodeAgentSetReconciler(mgr ctrl.Manager, opts Options) *NodeAgentSetReco
 // Reconcile brings one NodeAgentSet's pods, revisions and status in line with its spec and the cluster's nodes.
 func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
-	r.pacer.started(req.NamespacedName)
+	r.pacer.mark(req.NamespacedName)
 	set := &v1alpha1.NodeAgentSet{}
 	if err := r.client.Get(ctx, req.NamespacedName, set); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -128,7 +138,8 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		// The webhook and the CRD schema keep such sets out; one that slipped in is reported Stalled and its pods
 		// are left alone rather than an empty selector made to claim every pod in the namespace.
 		log.Info("set has an unusable selector; no pod is created or deleted", "problem", problem)
-		return ctrl.Result{}, r.reportInvalidSelector(ctx, set, satisfied)
+		due, err := r.reportInvalidSelector(ctx, set, satisfied)
+		return ctrl.Result{RequeueAfter: due}, err
 	}
 	selector, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
 	if err != nil {
@@ -179,7 +190,8 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		plan.Status = planner.Decide(snap).Status
 	}
 
-	if err := r.writeStatus(ctx, set, update, plan.Status); err != nil {
+	statusDue, err := r.writeStatus(ctx, set, update, plan.Status)
+	if err != nil {
 		if apierrors.IsConflict(err) && actErr == nil {
 			// Someone else wrote the set; the next pass sees their change and writes a fresh status.
 			return ctrl.Result{RequeueAfter: conflictRetry}, nil
@@ -197,7 +209,15 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, actErr
 	}
 	r.backoff.GC()
-	return ctrl.Result{RequeueAfter: nextPass(plan, satisfied)}, nil
+	return ctrl.Result{RequeueAfter: soonest(nextPass(plan, satisfied), statusDue)}, nil
+}
+
+// soonest is the earlier of two requeue delays, where 0 means none.
+func soonest(a, b time.Duration) time.Duration {
+	if a == 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
 }
 
 // Retry delays for passes that end early because the API server refused a write on a stale object.
@@ -223,6 +243,7 @@ func nextPass(plan planner.Plan, satisfied bool) time.Duration {
 func (r *NodeAgentSetReconciler) forget(key types.NamespacedName) {
 	r.expectations.Forget(key)
 	r.pacer.forget(key)
+	r.statusSpacer.forget(key)
 	forgetMetrics(key)
 }
 
@@ -302,19 +323,20 @@ func (r *NodeAgentSetReconciler) stillLive(ctx context.Context, set *v1alpha1.No
 
 // reportInvalidSelector writes the status of a set whose selector cannot be used: counted from the pods and
 // revisions it already owns (found by owner, not by selector; none is adopted or released), with Stalled=True
-// InvalidSelector. The plan's writes are not applied; the planner makes none for such a set anyway.
-func (r *NodeAgentSetReconciler) reportInvalidSelector(ctx context.Context, set *v1alpha1.NodeAgentSet, satisfied bool) error {
+// InvalidSelector. The plan's writes are not applied; the planner makes none for such a set anyway. The delay is
+// writeStatus's: when a held-back status write is due.
+func (r *NodeAgentSetReconciler) reportInvalidSelector(ctx context.Context, set *v1alpha1.NodeAgentSet, satisfied bool) (time.Duration, error) {
 	nodes, err := r.listNodes(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	pods, err := r.ownedPods(ctx, set.Namespace, set.UID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var ownedRevs appsv1.ControllerRevisionList
 	if err := r.client.List(ctx, &ownedRevs, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
-		return err
+		return 0, err
 	}
 	var revs []*appsv1.ControllerRevision
 	var update *appsv1.ControllerRevision

@@ -68,7 +68,7 @@ func TestImageOnlyChange(t *testing.T) {
 
 // inPlaceFixture is a set rolled from agent:1 to the template mutate gives, with real revision data so that the
 // planner can compare the two templates.
-func inPlaceFixture(t *testing.T, policy v1alpha1.PodUpdatePolicyType, mutate func(*corev1.PodSpec)) (*v1alpha1.NodeAgentSet, []*appsv1.ControllerRevision) {
+func inPlaceFixture(t testing.TB, policy v1alpha1.PodUpdatePolicyType, mutate func(*corev1.PodSpec)) (*v1alpha1.NodeAgentSet, []*appsv1.ControllerRevision) {
 	t.Helper()
 	set := newSet(maxUnavailable("2"), rollingUpdate(func(ru *v1alpha1.RollingUpdateNodeAgentSet) { ru.PodUpdatePolicy = policy }))
 	set.Spec.Template.Spec.Containers[0].Image = "agent:1"
@@ -149,6 +149,9 @@ func TestInPlaceRollingUpdate(t *testing.T) {
 		{name: "patched pods not yet restarted use up maxUnavailable", policy: v1alpha1.InPlaceIfPossiblePodUpdatePolicy,
 			mutate: newImage, pods: []*corev1.Pod{oldOn("n1", patchedInPlace), oldOn("n2", patchedInPlace), oldOn("n3"), oldOn("n4")},
 			wantAvail: 2},
+		{name: "one patched pod restarting, the budget not spent: the next is patched", policy: v1alpha1.InPlaceIfPossiblePodUpdatePolicy,
+			mutate: newImage, pods: []*corev1.Pod{oldOn("n1", patchedInPlace), oldOn("n2", patchedInPlace, restartedOnNewImage), oldOn("n3", patchedInPlace, restartedOnNewImage), oldOn("n4")},
+			wantUpdates: []string{"old-n4:InPlaceUpdate:map[agent:agent:2]"}, wantAvail: 3},
 		{name: "restarted pods are available again and the rollout goes on", policy: v1alpha1.InPlaceIfPossiblePodUpdatePolicy,
 			mutate: newImage, pods: []*corev1.Pod{oldOn("n1", patchedInPlace, restartedOnNewImage),
 				oldOn("n2", patchedInPlace, restartedOnNewImage), oldOn("n3"), oldOn("n4")},
