@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -95,5 +96,93 @@ func TestEnqueuePacedCoalescesABurst(t *testing.T) {
 	}
 	if q.Len() != 0 {
 		t.Fatalf("after the spacing: %d more passes queued, want one pass for the whole burst", q.Len())
+	}
+}
+
+// scriptedLimiter is a client rate limiter whose tokens the test hands out: TryAccept takes one if any is left.
+// A stub rather than client-go's token bucket, whose Wait sleeps on the real clock.
+type scriptedLimiter struct {
+	tokens int
+	waits  int
+}
+
+func (l *scriptedLimiter) TryAccept() bool {
+	if l.tokens > 0 {
+		l.tokens--
+		return true
+	}
+	return false
+}
+func (l *scriptedLimiter) Accept()                    { l.waits++ }
+func (l *scriptedLimiter) Stop()                      {}
+func (l *scriptedLimiter) QPS() float32               { return 1 }
+func (l *scriptedLimiter) Wait(context.Context) error { l.waits++; return nil }
+
+func TestWatchedRateLimiter(t *testing.T) {
+	clk := testingclock.NewFakeClock(time.Unix(1000, 0))
+	inner := &scriptedLimiter{tokens: 2}
+	w := &watchedRateLimiter{RateLimiter: inner, clock: clk}
+	ctx := context.Background()
+
+	for range 2 {
+		if err := w.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if inner.waits != 0 || w.waitedWithin(time.Hour) {
+		t.Fatalf("with tokens free: %d waits, waitedWithin(1h) %v; want none", inner.waits, w.waitedWithin(time.Hour))
+	}
+	if err := w.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if inner.waits != 1 || !w.waitedWithin(time.Millisecond) {
+		t.Fatalf("out of tokens: %d waits, waitedWithin(1ms) %v; want the wait noted", inner.waits, w.waitedWithin(time.Millisecond))
+	}
+	clk.Step(250 * time.Millisecond)
+	if w.waitedWithin(250*time.Millisecond) || !w.waitedWithin(251*time.Millisecond) {
+		t.Fatal("a wait 250ms ago: want it outside 250ms and inside 251ms")
+	}
+	w.Accept()
+	if inner.waits != 2 || !w.waitedWithin(time.Millisecond) {
+		t.Fatalf("Accept out of tokens: %d waits; want the wait noted", inner.waits)
+	}
+	var none *watchedRateLimiter
+	if none.waitedWithin(time.Hour) {
+		t.Fatal("no limiter: never waited")
+	}
+}
+
+// The pass after the last of a set's own deletes shows up is queued at once while the pod writer gets its tokens at
+// once, and paced as any pod event's while the writer waits for its rate limit.
+func TestEnqueueAfterOwnDeletes(t *testing.T) {
+	tests := []struct {
+		name       string
+		waitedAgo  time.Duration // the writer last waited this long ago; 0 for never
+		wantAtOnce bool
+	}{
+		{name: "the writer never waited", wantAtOnce: true},
+		{name: "the writer waited within the spacing", waitedAgo: 100 * time.Millisecond},
+		{name: "the writer waited before the spacing", waitedAgo: time.Second, wantAtOnce: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := testingclock.NewFakeClock(time.Unix(1000, 0))
+			q := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request](),
+				workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Clock: clk})
+			defer q.ShutDown()
+			r := &NodeAgentSetReconciler{pacer: newSpacer(clk, 500*time.Millisecond),
+				writeRate: &watchedRateLimiter{RateLimiter: &scriptedLimiter{}, clock: clk}}
+			if tt.waitedAgo > 0 {
+				r.writeRate.lastWait.Store(clk.Now().Add(-tt.waitedAgo).UnixNano())
+			}
+			r.pacer.mark(types.NamespacedName{Namespace: "ns", Name: "agent"}) // a pass just started
+			r.enqueueAfterOwnDeletes(q, "ns", "agent")
+			if got := q.Len() == 1; got != tt.wantAtOnce {
+				t.Fatalf("queued at once: %v, want %v", got, tt.wantAtOnce)
+			}
+			if !tt.wantAtOnce && !clk.HasWaiters() {
+				t.Fatal("held back, but no pass is due later")
+			}
+		})
 	}
 }

@@ -241,3 +241,41 @@ func TestRolloutStartIsReadFromTheRevision(t *testing.T) {
 		t.Errorf("a renumbered revision's rollout starts when it was renumbered: got %v, %v", got, ok)
 	}
 }
+
+// DeleteObserved and PodGone tell when a delete was the last pending write of its set: the set's next pass then
+// has replacements to create (enqueueAfterOwnDeletes).
+func TestExpectationsLastWasDelete(t *testing.T) {
+	set := types.NamespacedName{Namespace: "ns", Name: "agent"}
+	tests := []struct {
+		name    string
+		pending func(e *expectations)
+		observe func(e *expectations) bool
+		want    bool
+	}{
+		{name: "the last of two deletes", pending: func(e *expectations) { e.ExpectDelete(set, "a"); e.ExpectDelete(set, "b"); e.DeleteObserved(set, "a") },
+			observe: func(e *expectations) bool { return e.DeleteObserved(set, "b") }, want: true},
+		{name: "the first of two deletes", pending: func(e *expectations) { e.ExpectDelete(set, "a"); e.ExpectDelete(set, "b") },
+			observe: func(e *expectations) bool { return e.DeleteObserved(set, "a") }},
+		{name: "the last delete, a create still pending", pending: func(e *expectations) { e.ExpectDelete(set, "a"); e.ExpectCreate(set, "n1") },
+			observe: func(e *expectations) bool { return e.DeleteObserved(set, "a") }},
+		{name: "the last delete, an in-place update still pending", pending: func(e *expectations) { e.ExpectDelete(set, "a"); e.ExpectUpdate(set, "b", "h2") },
+			observe: func(e *expectations) bool { return e.PodGone(set, "a") }},
+		{name: "a pod gone that was expected deleted", pending: func(e *expectations) { e.ExpectDelete(set, "a") },
+			observe: func(e *expectations) bool { return e.PodGone(set, "a") }, want: true},
+		{name: "a pod gone that was expected updated, not deleted", pending: func(e *expectations) { e.ExpectUpdate(set, "a", "h2") },
+			observe: func(e *expectations) bool { return e.PodGone(set, "a") }},
+		{name: "a delete observed twice", pending: func(e *expectations) { e.ExpectDelete(set, "a"); e.DeleteObserved(set, "a") },
+			observe: func(e *expectations) bool { return e.PodGone(set, "a") }},
+		{name: "nothing expected", pending: func(*expectations) {},
+			observe: func(e *expectations) bool { return e.DeleteObserved(set, "a") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newExpectations(testingclock.NewFakeClock(time.Unix(1000, 0)))
+			tt.pending(e)
+			if got := tt.observe(e); got != tt.want {
+				t.Fatalf("lastWasDelete = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

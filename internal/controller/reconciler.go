@@ -61,6 +61,9 @@ type NodeAgentSetReconciler struct {
 	pacer        *spacer
 	// statusSpacer spaces the status writes that only move counts (writeStatus).
 	statusSpacer *spacer
+	// writeRate watches the pod writer's client rate limiter (enqueueAfterOwnDeletes); nil when there is none to
+	// watch (an injected PodWriter, no client rate limit).
+	writeRate *watchedRateLimiter
 	// indexers are the informers' stores the reconcile reads pods and nodes from (set in SetupWithManager).
 	indexers cacheIndexers
 	// nodeOrder puts each pass's nodes in name order.

@@ -107,11 +107,11 @@ func indexByController(obj client.Object) []string {
 func (r *NodeAgentSetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	ctx := context.Background()
 	if r.pods == nil {
-		writer, err := newClientsetPodWriter(mgr.GetConfig(), mgr.GetHTTPClient())
+		writer, err := newClientsetPodWriter(mgr.GetConfig(), mgr.GetHTTPClient(), r.clock)
 		if err != nil {
 			return err
 		}
-		r.pods = writer
+		r.pods, r.writeRate = writer, writer.rate
 	}
 	indexer := mgr.GetFieldIndexer()
 	if err := indexer.IndexField(ctx, &appsv1.ControllerRevision{}, ownerIndex, indexByController); err != nil {
@@ -226,10 +226,11 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 	if !ok1 || !ok2 || oldPod.ResourceVersion == newPod.ResourceVersion {
 		return
 	}
+	lastDelete := false
 	if newPod.DeletionTimestamp != nil && oldPod.DeletionTimestamp == nil {
 		// A graceful delete shows up as an update first; that is when the controller's delete is observed.
 		if set := h.r.setForPod(ctx, newPod); set != nil {
-			h.r.expectations.DeleteObserved(client.ObjectKeyFromObject(set), newPod.UID)
+			lastDelete = h.r.expectations.DeleteObserved(client.ObjectKeyFromObject(set), newPod.UID)
 		}
 	}
 	if mark := podRevisionMark(newPod); mark != podRevisionMark(oldPod) {
@@ -250,7 +251,11 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 		// As upstream resolves a pod's controller: a pod whose set is gone (the garbage collector is removing it)
 		// queues nothing.
 		if set := h.r.setForPod(ctx, newPod); set != nil {
-			h.r.enqueuePaced(q, set.Namespace, set.Name)
+			if lastDelete {
+				h.r.enqueueAfterOwnDeletes(q, set.Namespace, set.Name)
+			} else {
+				h.r.enqueuePaced(q, set.Namespace, set.Name)
+			}
 		}
 		return
 	}
@@ -277,8 +282,12 @@ func (h *podEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q que
 		return
 	}
 	key := types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}
-	h.r.expectations.PodGone(key, pod.UID)
-	if h.r.setForPod(ctx, pod) != nil {
+	lastDelete := h.r.expectations.PodGone(key, pod.UID)
+	switch {
+	case h.r.setForPod(ctx, pod) == nil:
+	case lastDelete:
+		h.r.enqueueAfterOwnDeletes(q, key.Namespace, key.Name)
+	default:
 		h.r.enqueuePaced(q, key.Namespace, key.Name)
 	}
 }
