@@ -75,23 +75,13 @@ func (e *expectations) ExpectDelete(set types.NamespacedName, uid types.UID) {
 	x.updatedAt = e.clock.Now()
 }
 
-// DeleteObserved clears the delete expectation for uid: the pod left the cache, or its delete failed. It reports
-// whether that was the set's last pending write and a delete (lastWasDelete): the set's next pass then has the
-// deleted pods' replacements to create and nothing of its own left to wait for.
-func (e *expectations) DeleteObserved(set types.NamespacedName, uid types.UID) (lastWasDelete bool) {
+// DeleteObserved clears the delete expectation for uid: the pod left the cache, or its delete failed.
+func (e *expectations) DeleteObserved(set types.NamespacedName, uid types.UID) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	x, ok := e.bySet[set]
-	if !ok || !x.deletes[uid] {
-		return false
+	if x, ok := e.bySet[set]; ok {
+		delete(x.deletes, uid)
 	}
-	delete(x.deletes, uid)
-	return x.none()
-}
-
-// none: nothing is pending.
-func (x *setExpectations) none() bool {
-	return len(x.creates) == 0 && len(x.deletes) == 0 && len(x.updates) == 0
 }
 
 // ExpectUpdate records that pod uid is being moved to the revision with hash.
@@ -113,18 +103,14 @@ func (e *expectations) UpdateObserved(set types.NamespacedName, uid types.UID, h
 	}
 }
 
-// PodGone clears every expectation about pod uid: it left the cache. lastWasDelete is as for DeleteObserved.
-func (e *expectations) PodGone(set types.NamespacedName, uid types.UID) (lastWasDelete bool) {
+// PodGone clears every expectation about pod uid: it left the cache.
+func (e *expectations) PodGone(set types.NamespacedName, uid types.UID) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	x, ok := e.bySet[set]
-	if !ok {
-		return false
+	if x, ok := e.bySet[set]; ok {
+		delete(x.deletes, uid)
+		delete(x.updates, uid)
 	}
-	wasDelete := x.deletes[uid]
-	delete(x.deletes, uid)
-	delete(x.updates, uid)
-	return wasDelete && x.none()
 }
 
 // Satisfied reports whether every issued write was observed, or the oldest pending one timed out.
@@ -132,7 +118,7 @@ func (e *expectations) Satisfied(set types.NamespacedName) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	x, ok := e.bySet[set]
-	if !ok || x.none() {
+	if !ok || (len(x.creates) == 0 && len(x.deletes) == 0 && len(x.updates) == 0) {
 		return true
 	}
 	if e.clock.Since(x.updatedAt) > expectationsTimeout {

@@ -57,8 +57,11 @@ func (p *spacer) forget(key types.NamespacedName) {
 
 // delay is how long the next such event of key waits if asked for now: until spacing after the last one, never
 // longer than spacing (a clock that went back does not hold a set up).
-func (p *spacer) delay(key types.NamespacedName) time.Duration {
-	if p.spacing <= 0 {
+func (p *spacer) delay(key types.NamespacedName) time.Duration { return p.delayBy(key, p.spacing) }
+
+// delayBy is delay with another spacing.
+func (p *spacer) delayBy(key types.NamespacedName, spacing time.Duration) time.Duration {
+	if spacing <= 0 {
 		return 0
 	}
 	p.mu.Lock()
@@ -67,8 +70,8 @@ func (p *spacer) delay(key types.NamespacedName) time.Duration {
 	if !ok {
 		return 0
 	}
-	wait := last.Add(p.spacing).Sub(p.clock.Now())
-	return min(max(wait, 0), p.spacing)
+	wait := last.Add(spacing).Sub(p.clock.Now())
+	return min(max(wait, 0), spacing)
 }
 
 // enqueuePaced queues a pass of the set namespace/name for a pod event, spaced by the pacer.
@@ -82,20 +85,30 @@ func (r *NodeAgentSetReconciler) enqueuePaced(q queue, namespace, name string) {
 	q.Add(req)
 }
 
-// enqueueAfterOwnDeletes queues a pass of the set namespace/name for the event that showed the last of its own pending
-// writes, a pod delete, in the cache: at once, not paced, unless the pod writer waited for its client rate limit
-// within the spacing.
+// promptSpacingDivisor: the pass that a pod's removal asks for (enqueueForPodGone) is spaced by a fifth of the pass
+// spacing, so pods that terminate one after the other (graceful deletes, each as its kubelet finishes) cost at
+// most one pass per 50 ms rather than one each.
+const promptSpacingDivisor = 5
+
+// enqueueForPodGone queues a pass of the set namespace/name for a pod of it that left the cache while nothing the set
+// wrote is still on its way: spaced by a fifth of the pass spacing, not the whole, unless the pod writer waited for
+// its client rate limit within the spacing.
 //
-// Why: the pass after a rolling update's deletes creates their replacements, and each replaced node waits for it,
-// as the DaemonSet controller's sync on the delete event does. Paced, it came up to a quarter second later, twice
-// per replacement with the pass that lets the next node go: at QPS 5000 (kwok pods starting in 0.5 to 1.5 s) the
-// 1000-node rollout took 1.05 to 1.10 of the DaemonSet's time (docs/benchmarks.md). While the client rate is what
-// paces the rollout (QPS 100 at 1000 nodes), a pass sooner cannot write sooner and would only cost CPU, so such
-// events stay paced.
-func (r *NodeAgentSetReconciler) enqueueAfterOwnDeletes(q queue, namespace, name string) {
+// Why: the node the pod held is free, and the pass that creates its replacement is the one every replaced node of
+// a rolling update waits for, as the DaemonSet controller's sync on the delete. Paced, it came up to a quarter
+// second later, and a replacement waits for a pass twice (to get its new pod, and for the next node to go once it
+// is available): at QPS 5000 (kwok pods starting in 0.5 to 1.5 s) the 1000-node Recreate rollout took 1.07 to 1.10
+// of the DaemonSet's time (docs/benchmarks.md). While the client rate is what paces the rollout (QPS 100 at 1000
+// nodes), a pass sooner cannot write sooner and would only cost CPU, so such events stay paced.
+func (r *NodeAgentSetReconciler) enqueueForPodGone(q queue, namespace, name string) {
 	if r.writeRate.waitedWithin(r.pacer.spacing) {
 		r.enqueuePaced(q, namespace, name)
 		return
 	}
-	q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace, Name: name}})
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace, Name: name}}
+	if wait := r.pacer.delayBy(req.NamespacedName, r.pacer.spacing/promptSpacingDivisor); wait > 0 {
+		q.AddAfter(req, wait)
+		return
+	}
+	q.Add(req)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/workqueue"
 	testingclock "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -152,17 +153,19 @@ func TestWatchedRateLimiter(t *testing.T) {
 	}
 }
 
-// The pass after the last of a set's own deletes shows up is queued at once while the pod writer gets its tokens at
-// once, and paced as any pod event's while the writer waits for its rate limit.
-func TestEnqueueAfterOwnDeletes(t *testing.T) {
+// The pass a pod's removal asks for comes within a fifth of the spacing after the last pass started while the pod
+// writer gets its tokens at once, and paced as any pod event's while the writer waits for its rate limit.
+func TestEnqueueForPodGone(t *testing.T) {
 	tests := []struct {
 		name       string
+		sincePass  time.Duration // the set's last pass started this long ago
 		waitedAgo  time.Duration // the writer last waited this long ago; 0 for never
 		wantAtOnce bool
 	}{
-		{name: "the writer never waited", wantAtOnce: true},
-		{name: "the writer waited within the spacing", waitedAgo: 100 * time.Millisecond},
-		{name: "the writer waited before the spacing", waitedAgo: time.Second, wantAtOnce: true},
+		{name: "a fifth of the spacing after the pass, the writer never waited", sincePass: 100 * time.Millisecond, wantAtOnce: true},
+		{name: "right after the pass: held for the fifth", sincePass: 10 * time.Millisecond},
+		{name: "the writer waited within the spacing: paced", sincePass: 100 * time.Millisecond, waitedAgo: 100 * time.Millisecond},
+		{name: "the writer waited before the spacing", sincePass: 100 * time.Millisecond, waitedAgo: time.Second, wantAtOnce: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,16 +175,85 @@ func TestEnqueueAfterOwnDeletes(t *testing.T) {
 			defer q.ShutDown()
 			r := &NodeAgentSetReconciler{pacer: newSpacer(clk, 500*time.Millisecond),
 				writeRate: &watchedRateLimiter{RateLimiter: &scriptedLimiter{}, clock: clk}}
+			r.pacer.mark(types.NamespacedName{Namespace: "ns", Name: "agent"})
+			clk.Step(tt.sincePass)
 			if tt.waitedAgo > 0 {
 				r.writeRate.lastWait.Store(clk.Now().Add(-tt.waitedAgo).UnixNano())
 			}
-			r.pacer.mark(types.NamespacedName{Namespace: "ns", Name: "agent"}) // a pass just started
-			r.enqueueAfterOwnDeletes(q, "ns", "agent")
+			r.enqueueForPodGone(q, "ns", "agent")
 			if got := q.Len() == 1; got != tt.wantAtOnce {
 				t.Fatalf("queued at once: %v, want %v", got, tt.wantAtOnce)
 			}
-			if !tt.wantAtOnce && !clk.HasWaiters() {
+			if tt.wantAtOnce {
+				return
+			}
+			if !clk.HasWaiters() {
 				t.Fatal("held back, but no pass is due later")
+			}
+			// Due at the fifth (100ms after the pass) when prompt, at the whole spacing (500ms) when paced.
+			due := 100*time.Millisecond - tt.sincePass
+			if tt.waitedAgo > 0 {
+				due = 500*time.Millisecond - tt.sincePass
+			}
+			clk.Step(due - time.Millisecond)
+			if q.Len() != 0 {
+				t.Fatalf("queued %v before it was due", time.Millisecond)
+			}
+			clk.Step(time.Millisecond)
+			got := make(chan reconcile.Request, 1)
+			go func() {
+				item, _ := q.Get()
+				got <- item
+			}()
+			select {
+			case item := <-got:
+				q.Done(item)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no pass queued %v after the pass", tt.sincePass+due)
+			}
+		})
+	}
+}
+
+// The pod writer's watched limiter is the one client-go would have built from the configuration.
+func TestRateLimiterOf(t *testing.T) {
+	own := &scriptedLimiter{}
+	tests := []struct {
+		name      string
+		cfg       rest.Config
+		wantNil   bool
+		wantOwn   bool
+		wantQPS   float32
+		wantBurst int
+	}{
+		{name: "QPS and burst", cfg: rest.Config{QPS: 100, Burst: 200}, wantQPS: 100, wantBurst: 200},
+		{name: "zero values: client-go's defaults", cfg: rest.Config{}, wantQPS: rest.DefaultQPS, wantBurst: rest.DefaultBurst},
+		{name: "a negative QPS: no limit", cfg: rest.Config{QPS: -1}, wantNil: true},
+		{name: "the configuration's own limiter", cfg: rest.Config{RateLimiter: own, QPS: 100}, wantOwn: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := rateLimiterOf(&tt.cfg)
+			switch {
+			case tt.wantNil:
+				if got != nil {
+					t.Fatalf("limiter %v, want none", got)
+				}
+			case tt.wantOwn:
+				if got != own {
+					t.Fatalf("limiter %v, want the configuration's own", got)
+				}
+			default:
+				if got == nil || got.QPS() != tt.wantQPS {
+					t.Fatalf("limiter %v, want QPS %v", got, tt.wantQPS)
+				}
+				accepted := 0
+				for got.TryAccept() {
+					accepted++
+				}
+				if accepted != tt.wantBurst {
+					t.Fatalf("burst %d, want %d", accepted, tt.wantBurst)
+				}
 			}
 		})
 	}

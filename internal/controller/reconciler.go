@@ -61,7 +61,7 @@ type NodeAgentSetReconciler struct {
 	pacer        *spacer
 	// statusSpacer spaces the status writes that only move counts (writeStatus).
 	statusSpacer *spacer
-	// writeRate watches the pod writer's client rate limiter (enqueueAfterOwnDeletes); nil when there is none to
+	// writeRate watches the pod writer's client rate limiter (enqueueForPodGone); nil when there is none to
 	// watch (an injected PodWriter, no client rate limit).
 	writeRate *watchedRateLimiter
 	// indexers are the informers' stores the reconcile reads pods and nodes from (set in SetupWithManager).
@@ -193,7 +193,7 @@ func (r *NodeAgentSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		plan.Status = planner.Decide(snap).Status
 	}
 
-	statusDue, err := r.writeStatus(ctx, set, update, plan.Status)
+	statusDue, err := r.writeStatus(ctx, set, update, plan.Status, actErr == nil)
 	if err != nil {
 		if apierrors.IsConflict(err) && actErr == nil {
 			// Someone else wrote the set; the next pass sees their change and writes a fresh status.
@@ -350,7 +350,7 @@ func (r *NodeAgentSetReconciler) reportInvalidSelector(ctx context.Context, set 
 		}
 	}
 	plan := planner.Decide(r.snapshot(set, nodes, pods, nil, revs, update, satisfied))
-	return r.writeStatus(ctx, set, update, plan.Status)
+	return r.writeStatus(ctx, set, update, plan.Status, true)
 }
 
 // snapshot is the planner's input for one pass.

@@ -226,11 +226,10 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 	if !ok1 || !ok2 || oldPod.ResourceVersion == newPod.ResourceVersion {
 		return
 	}
-	lastDelete := false
 	if newPod.DeletionTimestamp != nil && oldPod.DeletionTimestamp == nil {
 		// A graceful delete shows up as an update first; that is when the controller's delete is observed.
 		if set := h.r.setForPod(ctx, newPod); set != nil {
-			lastDelete = h.r.expectations.DeleteObserved(client.ObjectKeyFromObject(set), newPod.UID)
+			h.r.expectations.DeleteObserved(client.ObjectKeyFromObject(set), newPod.UID)
 		}
 	}
 	if mark := podRevisionMark(newPod); mark != podRevisionMark(oldPod) {
@@ -251,11 +250,7 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 		// As upstream resolves a pod's controller: a pod whose set is gone (the garbage collector is removing it)
 		// queues nothing.
 		if set := h.r.setForPod(ctx, newPod); set != nil {
-			if lastDelete {
-				h.r.enqueueAfterOwnDeletes(q, set.Namespace, set.Name)
-			} else {
-				h.r.enqueuePaced(q, set.Namespace, set.Name)
-			}
+			h.r.enqueuePaced(q, set.Namespace, set.Name)
 		}
 		return
 	}
@@ -282,11 +277,12 @@ func (h *podEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q que
 		return
 	}
 	key := types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}
-	lastDelete := h.r.expectations.PodGone(key, pod.UID)
+	h.r.expectations.PodGone(key, pod.UID)
 	switch {
 	case h.r.setForPod(ctx, pod) == nil:
-	case lastDelete:
-		h.r.enqueueAfterOwnDeletes(q, key.Namespace, key.Name)
+	case h.r.expectations.Satisfied(key):
+		// The node the pod held is free and nothing the set wrote is still on its way: the pass may replace it.
+		h.r.enqueueForPodGone(q, key.Namespace, key.Name)
 	default:
 		h.r.enqueuePaced(q, key.Namespace, key.Name)
 	}

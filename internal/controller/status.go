@@ -38,18 +38,22 @@ func mergeConditions(stored, planned []metav1.Condition) []metav1.Condition {
 // or reason (the rollout done or failed, the judgement kstatus, the plugin, Argo CD and the metrics read),
 // observedGeneration, the revisions, the canary, collisionCount.
 // Nothing is lost by waiting: a write held back asks for a pass when the spacing is over (Reconcile's requeue), and
-// that pass writes what it observes then. The planner reads the stored status only for what is written at once,
-// and for the progress deadline's base, which it moves to the latest available new pod it sees anyway; a base held
-// back at most a second makes the deadline at most a second earlier only if that pod is gone.
+// that pass writes what it observes then; a pass whose pod writes failed writes its status at once, since the
+// error's backoff may keep the next pass away for long. The planner reads the stored status only for what is
+// written at once (a Stalled=True condition's message among it: a refused create lives there between passes) and
+// for the progress deadline's base, which it moves to the latest available new pod it sees. A base held back may
+// move by less than the spacing only, so if the pods that moved it stop being available before the write, the
+// deadline counts from a base less than a second older: a move after a longer stall is written at once.
 const defaultStatusSpacing = time.Second
 
 // writeStatus writes the planned status through the status subresource, only when it differs from the stored one,
-// and updates the set's metrics. A change that moves only progress (onlyProgress) is held back while the set's last
-// write is less than statusSpacer's spacing old: due is then when it may go, and the caller asks for a pass by then.
+// and updates the set's metrics. A change that moves only progress (onlyProgress) is held back, if mayHold, while
+// the set's last write is less than statusSpacer's spacing old: due is then when it may go, and the caller asks for
+// a pass by then.
 // A write that completes a rollout records its duration: "complete" is the Ready condition's judgement
 // (metrics.RolloutCompleted), which is never held back, and the start is read from the update revision
 // (rolloutStart), so a rollout that spans a restart or a leader failover is measured once and from its real start.
-func (r *NodeAgentSetReconciler) writeStatus(ctx context.Context, set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, planned v1alpha1.NodeAgentSetStatus) (due time.Duration, err error) {
+func (r *NodeAgentSetReconciler) writeStatus(ctx context.Context, set *v1alpha1.NodeAgentSet, update *appsv1.ControllerRevision, planned v1alpha1.NodeAgentSetStatus, mayHold bool) (due time.Duration, err error) {
 	next := planned
 	next.Conditions = mergeConditions(set.Status.Conditions, planned.Conditions)
 	if equality.Semantic.DeepEqual(set.Status, next) {
@@ -57,7 +61,7 @@ func (r *NodeAgentSetReconciler) writeStatus(ctx context.Context, set *v1alpha1.
 		return 0, nil
 	}
 	key := types.NamespacedName{Namespace: set.Namespace, Name: set.Name}
-	if wait := r.statusSpacer.delay(key); wait > 0 && onlyProgress(set.Status, next) {
+	if wait := r.statusSpacer.delay(key); mayHold && wait > 0 && onlyProgress(set.Status, next, r.statusSpacer.spacing) {
 		// The metrics describe what this pass observed, as they would after the write.
 		observed := *set
 		observed.Status = next
@@ -78,12 +82,17 @@ func (r *NodeAgentSetReconciler) writeStatus(ctx context.Context, set *v1alpha1.
 }
 
 // onlyProgress reports whether next differs from stored only in what a rollout's progress moves: the pod counts,
-// the messages of conditions whose type, status, reason and observed generation stay, the overrides' node counts,
-// and a progress deadline base that moves while one is set. Everything else, the canary's status among it (its
-// phase and message are the planner's state), is a change a reader may act on, written at once.
-func onlyProgress(stored, next v1alpha1.NodeAgentSetStatus) bool {
-	a, b := withoutProgress(stored), withoutProgress(next)
-	return equality.Semantic.DeepEqual(a, b)
+// the messages of conditions whose type, status, reason and observed generation stay (but a Stalled=True one's,
+// where a refused create is kept), the overrides' node counts, and a progress deadline base that moves forward by less than
+// maxBaseMove while one is set. Everything else, the canary's status among it (its phase and message are the
+// planner's state), is a change a reader or the next pass may act on, written at once.
+func onlyProgress(stored, next v1alpha1.NodeAgentSetStatus, maxBaseMove time.Duration) bool {
+	if a, b := stored.ProgressDeadlineBase, next.ProgressDeadlineBase; a != nil && b != nil {
+		if move := b.Sub(a.Time); move < 0 || move >= maxBaseMove {
+			return false
+		}
+	}
+	return equality.Semantic.DeepEqual(withoutProgress(stored), withoutProgress(next))
 }
 
 // withoutProgress is st with the fields onlyProgress lets move cleared, sharing nothing st's caller could see
@@ -97,7 +106,9 @@ func withoutProgress(st v1alpha1.NodeAgentSetStatus) v1alpha1.NodeAgentSetStatus
 	if len(st.Conditions) > 0 {
 		conditions := make([]metav1.Condition, len(st.Conditions))
 		for i, c := range st.Conditions {
-			c.Message = ""
+			if c.Type != v1alpha1.ConditionStalled || c.Status != metav1.ConditionTrue {
+				c.Message = ""
+			}
 			conditions[i] = c
 		}
 		st.Conditions = conditions

@@ -25,6 +25,9 @@ func rollingStatus() v1alpha1.NodeAgentSetStatus {
 		Conditions: []metav1.Condition{
 			{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: "RollingUpdate", Message: "4 of 10 updated", ObservedGeneration: 3, LastTransitionTime: base},
 			{Type: v1alpha1.ConditionProgressing, Status: metav1.ConditionTrue, Reason: "RollingUpdate", Message: "4 of 10 updated", ObservedGeneration: 3, LastTransitionTime: base},
+			{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonCreateFailed, Message: "creating pods failed: quota", ObservedGeneration: 3, LastTransitionTime: base},
+			// Not a set's real conditions (one Stalled): a second, False, shows that only a True one's message is kept.
+			{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionFalse, Reason: "AsExpected", Message: "4 of 10 updated", ObservedGeneration: 3, LastTransitionTime: base},
 		},
 		Canary:               &v1alpha1.NodeAgentSetCanaryStatus{Revision: "agent-2", Nodes: 2, Phase: v1alpha1.CanaryPhaseRunning, StartedAt: base, Message: "2 of 2"},
 		ProgressDeadlineBase: &base,
@@ -49,8 +52,22 @@ func TestOnlyProgress(t *testing.T) {
 		{name: "an override's node counts", want: true, change: func(st *v1alpha1.NodeAgentSetStatus) {
 			st.NodeOverrides[0].Nodes, st.NodeOverrides[0].UpdatedNodes = 4, 2
 		}},
-		{name: "the progress deadline's base moves", want: true, change: func(st *v1alpha1.NodeAgentSetStatus) {
+		{name: "the progress deadline's base moves by less than the bound", want: true, change: func(st *v1alpha1.NodeAgentSetStatus) {
+			moved := metav1.NewTime(st.ProgressDeadlineBase.Add(999 * time.Millisecond))
+			st.ProgressDeadlineBase = &moved
+		}},
+		{name: "the progress deadline's base moves by the bound (a stall ended)", change: func(st *v1alpha1.NodeAgentSetStatus) {
 			st.ProgressDeadlineBase = &later
+		}},
+		{name: "the progress deadline's base moves back", change: func(st *v1alpha1.NodeAgentSetStatus) {
+			back := metav1.NewTime(st.ProgressDeadlineBase.Add(-time.Millisecond))
+			st.ProgressDeadlineBase = &back
+		}},
+		{name: "a Stalled=True condition's message (a refused create lives there)", change: func(st *v1alpha1.NodeAgentSetStatus) {
+			st.Conditions[2].Message = "creating pods failed: quota exceeded"
+		}},
+		{name: "a Stalled=False condition's message", want: true, change: func(st *v1alpha1.NodeAgentSetStatus) {
+			st.Conditions[3].Message = "5 of 10 updated"
 		}},
 		{name: "a condition's status", change: func(st *v1alpha1.NodeAgentSetStatus) {
 			st.Conditions[0].Status, st.Conditions[0].LastTransitionTime = metav1.ConditionTrue, later
@@ -77,11 +94,11 @@ func TestOnlyProgress(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			stored, next := rollingStatus(), rollingStatus()
 			tt.change(&next)
-			if got := onlyProgress(stored, next); got != tt.want {
+			if got := onlyProgress(stored, next, time.Second); got != tt.want {
 				t.Fatalf("onlyProgress = %v, want %v", got, tt.want)
 			}
-			if again := rollingStatus(); !onlyProgress(again, rollingStatus()) || again.Conditions[0].Message == "" ||
-				stored.Canary.Nodes != 2 || stored.NodeOverrides[0].Nodes != 3 {
+			if again := rollingStatus(); !onlyProgress(again, rollingStatus(), time.Second) || again.Conditions[0].Message == "" ||
+				stored.Canary.Nodes != 2 || stored.NodeOverrides[0].Nodes != 3 || !stored.ProgressDeadlineBase.Equal(rollingStatus().ProgressDeadlineBase) {
 				t.Fatal("onlyProgress changed its arguments")
 			}
 		})
@@ -121,7 +138,7 @@ func TestWriteStatusSpacesProgressOnlyWrites(t *testing.T) {
 		planned := current.Status
 		planned.Conditions = append([]metav1.Condition(nil), current.Status.Conditions...)
 		change(&planned)
-		due, err := r.writeStatus(ctx, current, nil, planned)
+		due, err := r.writeStatus(ctx, current, nil, planned, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,5 +168,12 @@ func TestWriteStatusSpacesProgressOnlyWrites(t *testing.T) {
 	}
 	if due := write(func(*v1alpha1.NodeAgentSetStatus) {}); due != 0 {
 		t.Fatalf("no change: due %v, want 0", due)
+	}
+	clk.Step(100 * time.Millisecond)
+	current := stored()
+	planned := current.Status
+	planned.NumberReady = 7
+	if due, err := r.writeStatus(ctx, current, nil, planned, false); err != nil || due != 0 || stored().Status.NumberReady != 7 {
+		t.Fatalf("count-only change of a pass whose writes failed: due %v, err %v; want written at once", due, err)
 	}
 }
