@@ -59,19 +59,13 @@ func (c *observeAfterPodList) List(ctx context.Context, list client.ObjectList, 
 // An expectation observed between the reconciler's pod List and its Satisfied check must not let the reconciler act
 // on the pod list that predates the observation.
 //
-// This is the one controller test that uses a fake client rather than the real API server of test/integration: the
+// This is one of two controller tests that use a fake client rather than the real API server of test/integration: the
 // bug needs the informer to deliver the pod event at one exact point inside a pass (after the reconciler listed pods
 // from the cache, before it checked its expectations). Against a real API server the informer and the reconcile run
 // on their own goroutines and that order cannot be forced, only hoped for, so the race would go untested; here the
 // wrapped client's List runs the event handler at exactly that point every time.
 func TestExpectationObservedAfterPodListDoesNotDuplicateCreate(t *testing.T) {
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := v1alpha1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
+	scheme := testScheme(t)
 	set := &v1alpha1.NodeAgentSet{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "agent", UID: "set-uid", Generation: 1},
 		Spec: v1alpha1.NodeAgentSetSpec{
@@ -124,4 +118,17 @@ func TestExpectationObservedAfterPodListDoesNotDuplicateCreate(t *testing.T) {
 	if got := writer.creates["n1"]; got != 1 {
 		t.Errorf("n1 got %d pod creates, want 1: the pass acted on a pod list older than the expectation it saw satisfied", got)
 	}
+}
+
+// testScheme knows the built-in kinds and NodeAgentSets, for the fake clients of this package's tests.
+func testScheme(t *testing.T) *runtime.Scheme {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	return scheme
 }

@@ -26,9 +26,8 @@ const defaultPassSpacing = 250 * time.Millisecond
 
 // spacer spaces one kind of event per set: at most one per spacing, the first at once. The reconciler keeps two,
 // one for the passes that pod events queue and one for status writes that only move counts
-// (defaultStatusSpacing). It
-// holds only when each set's last such event happened. That is not a decision input: after a restart every set is
-// simply passed, and its status written, at once.
+// (defaultStatusSpacing). It holds only when each set's last such event happened. That is not a decision input:
+// after a restart every set is simply passed, and its status written, at once.
 type spacer struct {
 	clock   clock.PassiveClock
 	spacing time.Duration
@@ -76,8 +75,13 @@ func (p *spacer) delayBy(key types.NamespacedName, spacing time.Duration) time.D
 
 // enqueuePaced queues a pass of the set namespace/name for a pod event, spaced by the pacer.
 func (r *NodeAgentSetReconciler) enqueuePaced(q queue, namespace, name string) {
+	r.enqueueSpaced(q, namespace, name, r.pacer.spacing)
+}
+
+// enqueueSpaced queues a pass of the set namespace/name no sooner than spacing after its last pass started.
+func (r *NodeAgentSetReconciler) enqueueSpaced(q queue, namespace, name string, spacing time.Duration) {
 	req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace, Name: name}}
-	if wait := r.pacer.delay(req.NamespacedName); wait > 0 {
+	if wait := r.pacer.delayBy(req.NamespacedName, spacing); wait > 0 {
 		// The work queue keeps the earliest time a key is due, so a burst of events still yields one pass.
 		q.AddAfter(req, wait)
 		return
@@ -101,14 +105,9 @@ const promptSpacingDivisor = 5
 // of the DaemonSet's time (docs/benchmarks.md). While the client rate is what paces the rollout (QPS 100 at 1000
 // nodes), a pass sooner cannot write sooner and would only cost CPU, so such events stay paced.
 func (r *NodeAgentSetReconciler) enqueueForPodGone(q queue, namespace, name string) {
-	if r.writeRate.waitedWithin(r.pacer.spacing) {
-		r.enqueuePaced(q, namespace, name)
-		return
+	spacing := r.pacer.spacing
+	if !r.writeRate.waitedWithin(spacing) {
+		spacing /= promptSpacingDivisor
 	}
-	req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace, Name: name}}
-	if wait := r.pacer.delayBy(req.NamespacedName, r.pacer.spacing/promptSpacingDivisor); wait > 0 {
-		q.AddAfter(req, wait)
-		return
-	}
-	q.Add(req)
+	r.enqueueSpaced(q, namespace, name, spacing)
 }

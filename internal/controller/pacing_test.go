@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -83,18 +84,7 @@ func TestEnqueuePacedCoalescesABurst(t *testing.T) {
 		t.Fatalf("before the spacing is over: queue length %d, want 0 and a pending timer", q.Len())
 	}
 	clk.Step(time.Millisecond)
-	// The delaying queue hands the due item over on its own goroutine once the fake clock fires: wait for it.
-	got := make(chan reconcile.Request, 1)
-	go func() {
-		item, _ := q.Get()
-		got <- item
-	}()
-	select {
-	case item := <-got:
-		q.Done(item)
-	case <-time.After(10 * time.Second):
-		t.Fatal("after the spacing: no pass was queued")
-	}
+	awaitQueued(t, q, "after the spacing")
 	if q.Len() != 0 {
 		t.Fatalf("after the spacing: %d more passes queued, want one pass for the whole burst", q.Len())
 	}
@@ -197,20 +187,10 @@ func TestEnqueueForPodGone(t *testing.T) {
 			}
 			clk.Step(due - time.Millisecond)
 			if q.Len() != 0 {
-				t.Fatalf("queued %v before it was due", time.Millisecond)
+				t.Fatal("queued a millisecond before it was due")
 			}
 			clk.Step(time.Millisecond)
-			got := make(chan reconcile.Request, 1)
-			go func() {
-				item, _ := q.Get()
-				got <- item
-			}()
-			select {
-			case item := <-got:
-				q.Done(item)
-			case <-time.After(10 * time.Second):
-				t.Fatalf("no pass queued %v after the pass", tt.sincePass+due)
-			}
+			awaitQueued(t, q, fmt.Sprintf("%v after the pass", tt.sincePass+due))
 		})
 	}
 }
@@ -256,5 +236,22 @@ func TestRateLimiterOf(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// awaitQueued takes the pass the delaying queue hands over once the fake clock made it due: on its own goroutine,
+// so the test waits for it (failing after 10 s, when, names the moment).
+func awaitQueued(t *testing.T, q workqueue.TypedRateLimitingInterface[reconcile.Request], when string) {
+	t.Helper()
+	got := make(chan reconcile.Request, 1)
+	go func() {
+		item, _ := q.Get()
+		got <- item
+	}()
+	select {
+	case item := <-got:
+		q.Done(item)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no pass was queued", when)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	testingclock "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -110,13 +108,7 @@ func TestOnlyProgress(t *testing.T) {
 // interleaving a real API server's clock cannot be made to produce on demand. The end-to-end effect (the status
 // settles at the final counts) is covered by every integration spec that waits on the status.
 func TestWriteStatusSpacesProgressOnlyWrites(t *testing.T) {
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := v1alpha1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
+	scheme := testScheme(t)
 	set := &v1alpha1.NodeAgentSet{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "agent", Generation: 3}}
 	set.Status = rollingStatus()
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(set).WithStatusSubresource(&v1alpha1.NodeAgentSet{}).Build()
