@@ -100,8 +100,8 @@ func parseFlags() (options, zap.Options) {
 			"runs at once); 0 passes the set on every pod change.")
 	flag.DurationVar(&o.statusSpacing, "status-count-write-spacing", time.Second,
 		"The least time between two status writes of one set that change only its pod counts, the message of a "+
-			"condition other than a Stalled=True one, the node overrides' counts or the progress deadline's base (by less than "+
-			"this spacing); any other change is written at once; 0 writes every change.")
+			"condition other than a Stalled=True one, the node overrides' counts or the progress deadline's base "+
+			"(by less than this spacing); any other change is written at once; 0 writes every change.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()

@@ -27,13 +27,13 @@ func mergeConditions(stored, planned []metav1.Condition) []metav1.Condition {
 }
 
 // defaultStatusSpacing is the least time between two status writes of a set that change only what a rollout's
-// progress moves: the pod counts, the conditions' messages, the overrides' node counts and the progress deadline's
-// base (onlyProgress).
+// progress moves: the pod counts, the conditions' messages (not a Stalled=True one's), the overrides' node counts
+// and small moves of the progress deadline's base (onlyProgress).
 //
 // Why: during a rollout nearly every pass moves a count, so a set wrote its status on nearly every pass, and a
 // NodeAgentSet status write costs the API server three times a DaemonSet's (a custom resource: JSON, the structural
 // schema and CEL rules; docs/benchmarks.md, "What one write adds"): 45 to 55 writes in a 1000-node rollout, about
-// 0.6 s of the API server's CPU, where one a second is 13 to 20. Why a second: it is what `kubectl nas rollout
+// 0.6 s of the API server's CPU, where spaced they are 15 to 30. Why a second: it is what `kubectl nas rollout
 // status` and a person watching need, and every change a reader judges by is written at once: a condition's status
 // or reason (the rollout done or failed, the judgement kstatus, the plugin, Argo CD and the metrics read),
 // observedGeneration, the revisions, the canary, collisionCount.
@@ -83,8 +83,8 @@ func (r *NodeAgentSetReconciler) writeStatus(ctx context.Context, set *v1alpha1.
 
 // onlyProgress reports whether next differs from stored only in what a rollout's progress moves: the pod counts,
 // the messages of conditions whose type, status, reason and observed generation stay (but a Stalled=True one's,
-// where a refused create is kept), the overrides' node counts, and a progress deadline base that moves forward by less than
-// maxBaseMove while one is set. Everything else, the canary's status among it (its phase and message are the
+// where a refused create is kept), the overrides' node counts, and a progress deadline base that moves forward by
+// less than maxBaseMove while one is set. Everything else, the canary's status among it (its phase and message are the
 // planner's state), is a change a reader or the next pass may act on, written at once.
 func onlyProgress(stored, next v1alpha1.NodeAgentSetStatus, maxBaseMove time.Duration) bool {
 	if a, b := stored.ProgressDeadlineBase, next.ProgressDeadlineBase; a != nil && b != nil {
