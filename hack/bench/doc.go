@@ -2,7 +2,8 @@
 // controller, on one real control plane with simulated nodes.
 //
 // It starts etcd, kube-apiserver, kube-scheduler and a kube-controller-manager running only the garbage collector
-// (all built by hack/cluster-binaries.sh), registers N kwok nodes that hack/local/stages makes Ready, and then lets
+// (all built by hack/cluster-binaries.sh), registers N kwok nodes that hack/local/stages makes Ready, waits until
+// kwok has listed the pods of each node it took (lists that would otherwise load only the first turn), and then lets
 // the two controllers take turns: kube-controller-manager --controllers=daemonset with a DaemonSet, and the
 // NodeAgentSet manager (bin/manager) with a NodeAgentSet of the same pod template, both with the same client
 // QPS/burst and sync workers. Only the controller whose turn it is runs. Each turn has three phases:

@@ -239,10 +239,18 @@ func TestRateLimiterOf(t *testing.T) {
 	}
 }
 
-// awaitQueued takes the pass the delaying queue hands over once the fake clock made it due: on its own goroutine,
-// so the test waits for it (failing after 10 s, when, names the moment).
+// awaitQueued takes the pass the delaying queue hands over once the fake clock made it due (failing after 10 s, when
+// names the moment).
 func awaitQueued(t *testing.T, q workqueue.TypedRateLimitingInterface[reconcile.Request], when string) {
 	t.Helper()
+	if _, ok := nextQueued(q); !ok {
+		t.Fatalf("%s: no pass was queued", when)
+	}
+}
+
+// nextQueued is the next item the queue hands over, taken on its own goroutine so the caller gives up after 10 s
+// (ok false).
+func nextQueued(q workqueue.TypedRateLimitingInterface[reconcile.Request]) (reconcile.Request, bool) {
 	got := make(chan reconcile.Request, 1)
 	go func() {
 		item, _ := q.Get()
@@ -251,7 +259,8 @@ func awaitQueued(t *testing.T, q workqueue.TypedRateLimitingInterface[reconcile.
 	select {
 	case item := <-got:
 		q.Done(item)
+		return item, true
 	case <-time.After(10 * time.Second):
-		t.Fatalf("%s: no pass was queued", when)
+		return reconcile.Request{}, false
 	}
 }

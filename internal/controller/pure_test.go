@@ -241,3 +241,22 @@ func TestRolloutStartIsReadFromTheRevision(t *testing.T) {
 		t.Errorf("a renumbered revision's rollout starts when it was renumbered: got %v, %v", got, ok)
 	}
 }
+
+// A pass asks to come back at the earlier of the plan's own time and a held status write's, 0 meaning none.
+func TestSoonest(t *testing.T) {
+	tests := []struct {
+		a, b, want time.Duration
+	}{
+		{a: 0, b: 0, want: 0},
+		{a: time.Second, b: 0, want: time.Second},
+		{a: 0, b: time.Second, want: time.Second},
+		{a: time.Second, b: 300 * time.Millisecond, want: 300 * time.Millisecond},
+		{a: 300 * time.Millisecond, b: time.Second, want: 300 * time.Millisecond},
+		{a: time.Second, b: time.Second, want: time.Second},
+	}
+	for _, tt := range tests {
+		if got := soonest(tt.a, tt.b); got != tt.want {
+			t.Errorf("soonest(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
