@@ -2,7 +2,7 @@ package controller
 
 import (
 	"context"
-	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -160,9 +160,7 @@ func TestEnqueueForPodGone(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := testingclock.NewFakeClock(time.Unix(1000, 0))
-			q := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request](),
-				workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Clock: clk})
-			defer q.ShutDown()
+			q := &recordingQueue{}
 			r := &NodeAgentSetReconciler{pacer: newSpacer(clk, 500*time.Millisecond),
 				writeRate: &watchedRateLimiter{RateLimiter: &scriptedLimiter{}, clock: clk}}
 			r.pacer.mark(types.NamespacedName{Namespace: "ns", Name: "agent"})
@@ -171,26 +169,16 @@ func TestEnqueueForPodGone(t *testing.T) {
 				r.writeRate.lastWait.Store(clk.Now().Add(-tt.waitedAgo).UnixNano())
 			}
 			r.enqueueForPodGone(q, "ns", "agent")
-			if got := q.Len() == 1; got != tt.wantAtOnce {
-				t.Fatalf("queued at once: %v, want %v", got, tt.wantAtOnce)
-			}
-			if tt.wantAtOnce {
-				return
-			}
-			if !clk.HasWaiters() {
-				t.Fatal("held back, but no pass is due later")
-			}
 			// Due at the fifth (100ms after the pass) when prompt, at the whole spacing (500ms) when paced.
-			due := 100*time.Millisecond - tt.sincePass
-			if tt.waitedAgo > 0 {
+			var due time.Duration
+			switch {
+			case tt.wantAtOnce:
+			case tt.waitedAgo > 0:
 				due = 500*time.Millisecond - tt.sincePass
+			default:
+				due = 100*time.Millisecond - tt.sincePass
 			}
-			clk.Step(due - time.Millisecond)
-			if q.Len() != 0 {
-				t.Fatal("queued a millisecond before it was due")
-			}
-			clk.Step(time.Millisecond)
-			awaitQueued(t, q, fmt.Sprintf("%v after the pass", tt.sincePass+due))
+			q.expectOne(t, types.NamespacedName{Namespace: "ns", Name: "agent"}, due)
 		})
 	}
 }
@@ -239,18 +227,10 @@ func TestRateLimiterOf(t *testing.T) {
 	}
 }
 
-// awaitQueued takes the pass the delaying queue hands over once the fake clock made it due (failing after 10 s, when
-// names the moment).
+// awaitQueued takes the pass the delaying queue hands over once the fake clock made it due: on its own goroutine,
+// so the test waits for it (failing after 10 s, when, names the moment).
 func awaitQueued(t *testing.T, q workqueue.TypedRateLimitingInterface[reconcile.Request], when string) {
 	t.Helper()
-	if _, ok := nextQueued(q); !ok {
-		t.Fatalf("%s: no pass was queued", when)
-	}
-}
-
-// nextQueued is the next item the queue hands over, taken on its own goroutine so the caller gives up after 10 s
-// (ok false).
-func nextQueued(q workqueue.TypedRateLimitingInterface[reconcile.Request]) (reconcile.Request, bool) {
 	got := make(chan reconcile.Request, 1)
 	go func() {
 		item, _ := q.Get()
@@ -259,8 +239,38 @@ func nextQueued(q workqueue.TypedRateLimitingInterface[reconcile.Request]) (reco
 	select {
 	case item := <-got:
 		q.Done(item)
-		return item, true
 	case <-time.After(10 * time.Second):
-		return reconcile.Request{}, false
+		t.Fatalf("%s: no pass was queued", when)
+	}
+}
+
+// recordingQueue notes every pass queued and how long it was to wait, so a test reads the delay a handler chose
+// directly. A delaying queue on a fake clock hands its items over on its own goroutine, so a check that nothing is
+// queued yet a millisecond before the due time passes whether or not the item was due earlier.
+type recordingQueue struct {
+	// The embedded interface is nil: the code under test only calls Add and AddAfter.
+	workqueue.TypedRateLimitingInterface[reconcile.Request]
+	queued []queuedPass
+}
+
+type queuedPass struct {
+	key   types.NamespacedName
+	after time.Duration // 0: at once
+}
+
+func (q *recordingQueue) Add(item reconcile.Request) {
+	q.queued = append(q.queued, queuedPass{key: item.NamespacedName})
+}
+
+func (q *recordingQueue) AddAfter(item reconcile.Request, d time.Duration) {
+	q.queued = append(q.queued, queuedPass{key: item.NamespacedName, after: d})
+}
+
+// expectOne fails unless exactly one pass, of key, was queued, due after (0: at once).
+func (q *recordingQueue) expectOne(t *testing.T, key types.NamespacedName, after time.Duration) {
+	t.Helper()
+	want := []queuedPass{{key: key, after: after}}
+	if !slices.Equal(q.queued, want) {
+		t.Fatalf("queued %+v, want %+v", q.queued, want)
 	}
 }

@@ -8,12 +8,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/workqueue"
 	testingclock "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 )
@@ -23,10 +21,10 @@ import (
 // whose set is gone. enqueueForPodGone's own timing is TestEnqueueForPodGone; this is the choice between it and the
 // paced pass.
 //
-// A fake client and a fake clock rather than the real API server of test/integration: what differs between the cases
-// is whether a pass is due 100 or 500 milliseconds after the last, which a test against a real server and informer
-// could only tell with timed assertions. The set is read from the fake client, as setForPod does when it has no
-// informer store.
+// A fake client, a fake clock and a queue that records the delays, rather than the real API server of
+// test/integration: what differs between the cases is whether a pass is due 100 or 500 milliseconds after the last,
+// which a test against a real server and informer could only tell with timed assertions. The set is read from the
+// fake client, as setForPod does when it has no informer store.
 func TestPodEventPassTiming(t *testing.T) {
 	const spacing = 500 * time.Millisecond
 	setKey := types.NamespacedName{Namespace: "ns", Name: "agent"}
@@ -99,36 +97,21 @@ func TestPodEventPassTiming(t *testing.T) {
 				pacer:        newSpacer(clk, spacing),
 				writeRate:    &watchedRateLimiter{RateLimiter: &scriptedLimiter{tokens: 100}, clock: clk},
 			}
-			q := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request](),
-				workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Clock: clk})
-			defer q.ShutDown()
+			q := &recordingQueue{}
 			if tt.expect != nil {
 				tt.expect(r.expectations)
 			}
+			const sincePass = 10 * time.Millisecond
 			r.pacer.mark(setKey)
-			clk.Step(10 * time.Millisecond)
+			clk.Step(sincePass)
 			tt.send(&podEventHandler{r: r}, q)
-			if q.Len() != 0 {
-				t.Fatal("queued at once, right after a pass")
-			}
 			if tt.due == 0 {
-				// A marker due after a whole spacing comes out first only if nothing was queued before it.
-				marker := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "marker"}}
-				q.AddAfter(marker, spacing)
-				clk.Step(spacing)
-				if got, _ := nextQueued(q); got != marker {
-					t.Fatalf("got a pass of %v, want none", got)
+				if len(q.queued) != 0 {
+					t.Fatalf("queued %+v, want no pass", q.queued)
 				}
 				return
 			}
-			clk.Step(tt.due - 10*time.Millisecond - time.Millisecond)
-			if q.Len() != 0 {
-				t.Fatalf("queued a millisecond before %v after the pass", tt.due)
-			}
-			clk.Step(time.Millisecond)
-			if got, ok := nextQueued(q); !ok || got.NamespacedName != setKey {
-				t.Fatalf("got a pass of %v (queued: %v), want %v", got, ok, setKey)
-			}
+			q.expectOne(t, setKey, tt.due-sincePass)
 		})
 	}
 }
