@@ -54,40 +54,42 @@ func TestPassPacerDelay(t *testing.T) {
 	}
 }
 
-// A burst of pod events after a pass yields one pass, due a spacing after the last one started; the first event
-// after a quiet spell is queued at once. The work queue is the real one, so its merging of due times is what is
-// checked, not assumed.
-func TestEnqueuePacedCoalescesABurst(t *testing.T) {
+// A burst of pod events after a pass asks for passes all due when the spacing since the pass's start is over (the
+// work queue keeps one entry a key, with the earliest due time, so they are one pass); the first event after a
+// quiet spell asks for one at once. The delays are read from a recording queue, since a
+// delaying queue on a fake clock hands items over on its own goroutine and a "nothing queued yet" check there
+// passes whether or not an item was due earlier.
+func TestEnqueuePacedDelays(t *testing.T) {
 	clk := testingclock.NewFakeClock(time.Unix(1000, 0))
-	q := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request](),
-		workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Clock: clk})
-	defer q.ShutDown()
 	r := &NodeAgentSetReconciler{pacer: newSpacer(clk, 500*time.Millisecond)}
+	key := types.NamespacedName{Namespace: "ns", Name: "agent"}
 
+	q := &recordingQueue{}
 	r.enqueuePaced(q, "ns", "agent")
-	if q.Len() != 1 {
-		t.Fatalf("first event after a quiet spell: queue length %d, want 1", q.Len())
-	}
-	item, _ := q.Get()
-	r.pacer.mark(item.NamespacedName)
-	q.Done(item)
+	q.expectOne(t, key, 0)
 
-	for range 100 {
+	r.pacer.mark(key)
+	q = &recordingQueue{}
+	var want []queuedPass
+	for i := range 100 {
 		clk.Step(time.Millisecond)
 		r.enqueuePaced(q, "ns", "agent")
+		want = append(want, queuedPass{key: key, after: 500*time.Millisecond - time.Duration(i+1)*time.Millisecond})
 	}
-	if q.Len() != 0 {
-		t.Fatalf("events within the spacing: queue length %d, want 0 (held back)", q.Len())
+	if len(q.queued) != len(want) {
+		t.Fatalf("100 events within the spacing queued %d passes, want 100 (the work queue merges them)", len(q.queued))
 	}
-	clk.Step(399 * time.Millisecond) // 499ms after the pass started
-	if !clk.HasWaiters() || q.Len() != 0 {
-		t.Fatalf("before the spacing is over: queue length %d, want 0 and a pending timer", q.Len())
+	for i := range want {
+		if q.queued[i] != want[i] {
+			t.Fatalf("event %d, %dms after the pass started: queued %+v, want %+v (due when the 500ms spacing is over)",
+				i+1, i+1, q.queued[i], want[i])
+		}
 	}
-	clk.Step(time.Millisecond)
-	awaitQueued(t, q, "after the spacing")
-	if q.Len() != 0 {
-		t.Fatalf("after the spacing: %d more passes queued, want one pass for the whole burst", q.Len())
-	}
+
+	clk.Step(400 * time.Millisecond) // the spacing is over
+	q = &recordingQueue{}
+	r.enqueuePaced(q, "ns", "agent")
+	q.expectOne(t, key, 0)
 }
 
 // scriptedLimiter is a client rate limiter whose tokens the test hands out: TryAccept takes one if any is left.
@@ -145,7 +147,7 @@ func TestWatchedRateLimiter(t *testing.T) {
 
 // The pass a pod's removal asks for comes within a fifth of the spacing after the last pass started while the pod
 // writer gets its tokens at once, and paced as any pod event's while the writer waits for its rate limit.
-func TestEnqueueForPodGone(t *testing.T) {
+func TestEnqueueForFreedSlot(t *testing.T) {
 	tests := []struct {
 		name       string
 		sincePass  time.Duration // the set's last pass started this long ago
@@ -168,7 +170,7 @@ func TestEnqueueForPodGone(t *testing.T) {
 			if tt.waitedAgo > 0 {
 				r.writeRate.lastWait.Store(clk.Now().Add(-tt.waitedAgo).UnixNano())
 			}
-			r.enqueueForPodGone(q, "ns", "agent")
+			r.enqueueForFreedSlot(q, "ns", "agent")
 			// Due at the fifth (100ms after the pass) when prompt, at the whole spacing (500ms) when paced.
 			var due time.Duration
 			switch {

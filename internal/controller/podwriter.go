@@ -77,7 +77,7 @@ func rateLimiterOf(cfg *rest.Config) flowcontrol.RateLimiter {
 }
 
 // watchedRateLimiter is a client rate limiter that remembers when a request last had to wait for it. A pass sooner
-// is worth its cost only while the writes it would issue can go out at once (see enqueueForPodGone); when
+// is worth its cost only while the writes it would issue can go out at once (see enqueueForFreedSlot); when
 // the client's rate is what paces a rollout, it cannot write sooner.
 type watchedRateLimiter struct {
 	flowcontrol.RateLimiter

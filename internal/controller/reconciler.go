@@ -61,7 +61,7 @@ type NodeAgentSetReconciler struct {
 	pacer        *spacer
 	// statusSpacer spaces the status writes that only move counts (writeStatus).
 	statusSpacer *spacer
-	// writeRate watches the pod writer's client rate limiter (enqueueForPodGone); nil when there is none to
+	// writeRate watches the pod writer's client rate limiter (enqueueForFreedSlot); nil when there is none to
 	// watch (an injected PodWriter, no client rate limit).
 	writeRate *watchedRateLimiter
 	// indexers are the informers' stores the reconcile reads pods and nodes from (set in SetupWithManager).

@@ -147,7 +147,8 @@ func (r *NodeAgentSetReconciler) setForPod(ctx context.Context, pod *corev1.Pod)
 		return nil
 	}
 	ref := metav1.GetControllerOfNoCopy(pod)
-	// Callers only read the set's name and UID, so the cached set itself does (this runs for every pod event).
+	// Callers only read the set (its name, UID, minReadySeconds, Progressing condition), so the cached set itself does
+	// (this runs for every pod event).
 	var set *v1alpha1.NodeAgentSet
 	if r.indexers.sets != nil {
 		obj, exists, err := r.indexers.sets.GetByKey(pod.Namespace + "/" + ref.Name)
@@ -250,7 +251,13 @@ func (h *podEventHandler) Update(ctx context.Context, e event.UpdateEvent, q que
 		// As upstream resolves a pod's controller: a pod whose set is gone (the garbage collector is removing it)
 		// queues nothing.
 		if set := h.r.setForPod(ctx, newPod); set != nil {
-			h.r.enqueuePaced(q, set.Namespace, set.Name)
+			if rollingOut(set) && set.Spec.MinReadySeconds == 0 && turnedReady(oldPod, newPod) &&
+				h.r.expectations.Satisfied(client.ObjectKeyFromObject(set)) {
+				// It no longer counts against maxUnavailable: the next old pod may go.
+				h.r.enqueueForFreedSlot(q, set.Namespace, set.Name)
+			} else {
+				h.r.enqueuePaced(q, set.Namespace, set.Name)
+			}
 		}
 		return
 	}
@@ -282,7 +289,7 @@ func (h *podEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q que
 	case h.r.setForPod(ctx, pod) == nil:
 	case h.r.expectations.Satisfied(key):
 		// The node the pod held is free and nothing the set wrote is still on its way: the pass may replace it.
-		h.r.enqueueForPodGone(q, key.Namespace, key.Name)
+		h.r.enqueueForFreedSlot(q, key.Namespace, key.Name)
 	default:
 		h.r.enqueuePaced(q, key.Namespace, key.Name)
 	}
@@ -367,3 +374,20 @@ func (h *nodeEventHandler) Delete(ctx context.Context, e event.DeleteEvent, q qu
 }
 
 func (h *nodeEventHandler) Generic(context.Context, event.GenericEvent, queue) {}
+
+// turnedReady: the pod became ready with this update (for a pod updated in place, ready on its new images).
+func turnedReady(oldPod, newPod *corev1.Pod) bool {
+	_, was := placement.ReadySince(oldPod)
+	_, is := placement.ReadySince(newPod)
+	return !was && is
+}
+
+// rollingOut: the set's stored Progressing condition says a rolling update (or its canary) is replacing old pods,
+// so a pod turning ready may let the next one go. Not while the rollout is complete, paused, OnDelete, or held by a
+// canary waiting for promotion or failed, when a pass sooner could not replace anything; nor past its progress
+// deadline, where pods are stuck and paced passes serve. The condition is written as soon as its reason changes
+// (writeStatus); it decides how soon a pass comes, never what it does.
+func rollingOut(set *v1alpha1.NodeAgentSet) bool {
+	c := meta.FindStatusCondition(set.Status.Conditions, v1alpha1.ConditionProgressing)
+	return c != nil && (c.Reason == v1alpha1.ReasonRollingUpdate || c.Reason == v1alpha1.ReasonCanaryRunning)
+}
