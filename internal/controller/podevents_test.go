@@ -51,9 +51,12 @@ func TestPodEventPassTiming(t *testing.T) {
 		LastTransitionTime: metav1.NewTime(time.Unix(990, 0))}}
 	stillReady := ready.DeepCopy()
 	stillReady.ResourceVersion = "7"
-	turnReady := func(h *podEventHandler, q queue) {
-		h.Update(context.Background(), event.UpdateEvent{ObjectOld: starting, ObjectNew: ready}, q)
+	update := func(oldPod, newPod *corev1.Pod) func(h *podEventHandler, q queue) {
+		return func(h *podEventHandler, q queue) {
+			h.Update(context.Background(), event.UpdateEvent{ObjectOld: oldPod, ObjectNew: newPod}, q)
+		}
 	}
+	turnReady := update(starting, ready)
 	progressing := func(status metav1.ConditionStatus, reason string) func(set *v1alpha1.NodeAgentSet) {
 		return func(set *v1alpha1.NodeAgentSet) {
 			set.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionProgressing, Status: status,
@@ -118,10 +121,8 @@ func TestPodEventPassTiming(t *testing.T) {
 		},
 		{
 			name: "a graceful delete begins (the node is still held): paced",
-			send: func(h *podEventHandler, q queue) {
-				h.Update(context.Background(), event.UpdateEvent{ObjectOld: gone, ObjectNew: terminating}, q)
-			},
-			due: spacing,
+			send: update(gone, terminating),
+			due:  spacing,
 		},
 		{
 			name: "a pod turns ready during a rollout, nothing pending: a fifth of the spacing",
@@ -132,18 +133,14 @@ func TestPodEventPassTiming(t *testing.T) {
 		{
 			name: "a pod updated in place runs its new image, ready: a fifth of the spacing",
 			set:  rolling,
-			send: func(h *podEventHandler, q queue) {
-				h.Update(context.Background(), event.UpdateEvent{ObjectOld: patched, ObjectNew: restarted}, q)
-			},
-			due: spacing / promptSpacingDivisor,
+			send: update(patched, restarted),
+			due:  spacing / promptSpacingDivisor,
 		},
 		{
 			name: "a pod updated in place, its Ready condition still true on the old image: paced",
 			set:  rolling,
-			send: func(h *podEventHandler, q queue) {
-				h.Update(context.Background(), event.UpdateEvent{ObjectOld: ready, ObjectNew: patched}, q)
-			},
-			due: spacing,
+			send: update(ready, patched),
+			due:  spacing,
 		},
 		{
 			name: "a pod turns ready with no rollout going on: paced",
@@ -187,10 +184,8 @@ func TestPodEventPassTiming(t *testing.T) {
 		{
 			name: "a ready pod changes during a rollout: paced",
 			set:  rolling,
-			send: func(h *podEventHandler, q queue) {
-				h.Update(context.Background(), event.UpdateEvent{ObjectOld: ready, ObjectNew: stillReady}, q)
-			},
-			due: spacing,
+			send: update(ready, stillReady),
+			due:  spacing,
 		},
 		{
 			name: "a pod whose set is gone (another UID): no pass",
