@@ -56,9 +56,7 @@ func TestPassPacerDelay(t *testing.T) {
 
 // A burst of pod events after a pass asks for passes all due when the spacing since the pass's start is over (the
 // work queue keeps one entry a key, with the earliest due time, so they are one pass); the first event after a
-// quiet spell asks for one at once. The delays are read from a recording queue, since a
-// delaying queue on a fake clock hands items over on its own goroutine and a "nothing queued yet" check there
-// passes whether or not an item was due earlier.
+// quiet spell asks for one at once. The delays are read from a recording queue (see there why).
 func TestEnqueuePacedDelays(t *testing.T) {
 	clk := testingclock.NewFakeClock(time.Unix(1000, 0))
 	r := &NodeAgentSetReconciler{pacer: newSpacer(clk, 500*time.Millisecond)}
@@ -145,8 +143,9 @@ func TestWatchedRateLimiter(t *testing.T) {
 	}
 }
 
-// The pass a pod's removal asks for comes within a fifth of the spacing after the last pass started while the pod
-// writer gets its tokens at once, and paced as any pod event's while the writer waits for its rate limit.
+// The pass a freed slot asks for (a pod gone, a pod of a rolling set turned ready) comes within a fifth of the
+// spacing after the last pass started while the pod writer gets its tokens at once, and paced as any pod event's
+// while the writer waits for its rate limit.
 func TestEnqueueForFreedSlot(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -226,23 +225,6 @@ func TestRateLimiterOf(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// awaitQueued takes the pass the delaying queue hands over once the fake clock made it due: on its own goroutine,
-// so the test waits for it (failing after 10 s, when, names the moment).
-func awaitQueued(t *testing.T, q workqueue.TypedRateLimitingInterface[reconcile.Request], when string) {
-	t.Helper()
-	got := make(chan reconcile.Request, 1)
-	go func() {
-		item, _ := q.Get()
-		got <- item
-	}()
-	select {
-	case item := <-got:
-		q.Done(item)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s: no pass was queued", when)
 	}
 }
 
