@@ -17,7 +17,10 @@
 // Waits use watches (informers), never fixed sleeps. For every phase it records the wall time, the CPU seconds of
 // each process (utime+stime from /proc/PID/stat) and the controller's peak RSS (VmHWM from /proc/PID/status, reset
 // through /proc/PID/clear_refs at the start of each phase). The order of the two controllers alternates between
-// repeats so both see the same machine load on average. Results are printed as a table and written as JSON.
+// repeats so both see the same machine load on average. Each phase also reports the pods' turnarounds (from asking
+// for the wanted image to running it Ready) and, for the rollout, how long a freed slot of the maxUnavailable budget
+// stayed idle before the next pod took it: what the controller and the API server add between the pods' own
+// turnarounds. Results are printed as a table and written as JSON.
 //
 // Two optional measurements come before the first turn, on the same control plane: --write-costs, before the nodes
 // are registered (so nothing else writes), creates, binds, gives a status, patches in place and deletes that many

@@ -275,6 +275,9 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 		act    func() error
 		done   func(goodKeys, stale, total int) bool
 		settle bool
+		// budget is how many of the phase's pods may be in flight at a time, for the slot idle time: a rolling
+		// update's maxUnavailable (10%, rounded up as the controllers round it) per set; 0 for no such limit.
+		budget int
 	}{
 		{"create", imageV1, func() error {
 			return parallel(ctx, len(names), 8, func(i int) error {
@@ -285,21 +288,21 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 				_, err = c.dyn.Resource(gvr).Namespace(namespace).Create(ctx, obj, metav1.CreateOptions{})
 				return err
 			})
-		}, func(g, _, _ int) bool { return g == target }, true},
+		}, func(g, _, _ int) bool { return g == target }, true, 0},
 		{"rollout", imageV2, func() error {
 			return parallel(ctx, len(names), 8, func(i int) error {
 				_, err := c.dyn.Resource(gvr).Namespace(namespace).Patch(ctx, names[i], types.JSONPatchType,
 					imagePatch(imageV2), metav1.PatchOptions{})
 				return err
 			})
-		}, func(g, s, _ int) bool { return g == target && s == 0 }, true},
+		}, func(g, s, _ int) bool { return g == target && s == 0 }, true, c.cfg.sets * ((c.cfg.nodes + 9) / 10)},
 		{"delete", imageV2, func() error {
 			background := metav1.DeletePropagationBackground
 			return parallel(ctx, len(names), 8, func(i int) error {
 				return c.dyn.Resource(gvr).Namespace(namespace).Delete(ctx, names[i],
 					metav1.DeleteOptions{PropagationPolicy: &background})
 			})
-		}, func(_, _, n int) bool { return n == 0 }, false},
+		}, func(_, _, n int) bool { return n == 0 }, false, 0},
 	}
 	for _, ph := range phases {
 		pods.setWant(ph.want)
@@ -350,7 +353,8 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 			LastNewPodSeconds: lastNew.Seconds(), LastBoundPodSeconds: lastBound.Seconds(),
 			Phase: ph.name, WallSeconds: wall.Seconds(), StatusSettledSeconds: settle.Seconds(), StatusSettled: settled,
 			CPUSeconds: map[string]float64{}, ControllerPeakRSSBytes: after[controllerKey].PeakRSS,
-			ControllerRSSBytes: after[controllerKey].RSS, Timeline: timeline, Turnaround: pods.turnaround(),
+			ControllerRSSBytes: after[controllerKey].RSS, Timeline: timeline,
+			Turnaround: pods.turnaround(ph.budget),
 		}
 		for name, a := range after {
 			pr.CPUSeconds[name] = (a.CPU - before[name].CPU).Seconds()
@@ -359,10 +363,14 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 			c.saveHeapProfile(ctx, ctl, turn, ph.name)
 		}
 		pr.Syncs = syncs
-		logf("turn %s: %d syncs; %s in %.1fs (new pods from %.1fs to %.1fs, last bound %.1fs, pod turnaround mean %.2fs p90 %.2fs, status settled %v after %.1fs), controller %.2f CPU s, peak RSS %.1f MiB",
+		slots := ""
+		if idle := pr.Turnaround.SlotIdle; idle != nil {
+			slots = fmt.Sprintf(", slot idle mean %.3fs p90 %.3fs", idle.MeanSeconds, idle.P90Seconds)
+		}
+		logf("turn %s: %d syncs; %s in %.1fs (new pods from %.1fs to %.1fs, last bound %.1fs, pod turnaround mean %.2fs p90 %.2fs%s, status settled %v after %.1fs), controller %.2f CPU s, peak RSS %.1f MiB",
 			turn, pr.Syncs, ph.name, pr.WallSeconds, pr.FirstNewPodSeconds, pr.LastNewPodSeconds, pr.LastBoundPodSeconds,
-			pr.Turnaround.MeanSeconds, pr.Turnaround.P90Seconds, settled, pr.StatusSettledSeconds, pr.CPUSeconds[controllerKey],
-			float64(pr.ControllerPeakRSSBytes)/(1<<20))
+			pr.Turnaround.MeanSeconds, pr.Turnaround.P90Seconds, slots, settled, pr.StatusSettledSeconds,
+			pr.CPUSeconds[controllerKey], float64(pr.ControllerPeakRSSBytes)/(1<<20))
 		result.Phases = append(result.Phases, pr)
 	}
 	final, err := readUsage(proc.pid())

@@ -144,6 +144,8 @@ type podTracker struct {
 	// starts and restarts take and what the controller adds between them.
 	waitingSince map[types.UID]time.Duration
 	turnarounds  []time.Duration
+	// When, since the phase began, each pod started waiting and each waiting pod turned good, in the order seen.
+	waitStarts, goodAts []time.Duration
 }
 
 // timelineSample is the tallies at the end of one timelineStep of a phase, so two controllers' phases can be
@@ -289,6 +291,7 @@ func (t *podTracker) setWant(image string) {
 	t.phaseStart, t.firstNew, t.lastNew, t.lastBound = time.Now(), 0, 0, 0
 	t.timeline = nil
 	t.waitingSince, t.turnarounds = map[types.UID]time.Duration{}, nil
+	t.waitStarts, t.goodAts = nil, nil
 	t.views = map[types.UID]podView{}
 	t.good = map[string]int{}
 	t.goodKeys, t.stale, t.waiting = 0, 0, 0
@@ -307,34 +310,78 @@ func (t *podTracker) timeTurnaround(uid types.UID, v podView) {
 	switch {
 	case v.waiting && !waiting:
 		t.waitingSince[uid] = now
+		t.waitStarts = append(t.waitStarts, now)
 	case v.good && waiting:
 		t.turnarounds = append(t.turnarounds, now-since)
+		t.goodAts = append(t.goodAts, now)
 		delete(t.waitingSince, uid)
 	}
 }
 
-// turnaround is the mean, median and 90th percentile of the phase's pod turnarounds (see waitingSince), in seconds;
-// zero without any.
-func (t *podTracker) turnaround() podTurnaround {
+// turnaround sums up the phase's pod turnarounds (see waitingSince) and, for a phase whose pods go budget at a time
+// (a rolling update; 0 for none), how long a slot stayed free (slotIdle); zero without any.
+func (t *podTracker) turnaround(budget int) podTurnaround {
 	t.mu.Lock()
 	d := append([]time.Duration(nil), t.turnarounds...)
+	waits := append([]time.Duration(nil), t.waitStarts...)
+	goods := append([]time.Duration(nil), t.goodAts...)
 	t.mu.Unlock()
 	if len(d) == 0 {
 		return podTurnaround{}
 	}
-	slices.Sort(d)
+	out := podTurnaround{Pods: len(d), durationStats: statsOf(d)}
+	slices.Sort(waits)
+	out.FirstWaitingSeconds, out.LastWaitingSeconds = waits[0].Seconds(), waits[len(waits)-1].Seconds()
+	if idle := slotIdle(waits, goods, budget); len(idle) > 0 {
+		s := statsOf(idle)
+		out.SlotIdle = &s
+	}
+	return out
+}
+
+// slotIdle is how long each slot of a rolling update's budget stayed free: with budget pods in flight at a time, the
+// k-th pod to turn good frees the slot the (k+budget)-th pod to start waiting takes, so the time between the two is
+// what the controller and the API server add to the pods' own turnarounds (for a pod updated in place: noticing the
+// pod Ready, a pass, the next patch; for a recreated one also the old pod's delete and the create). Empty for a
+// budget of 0 or fewer pods than the budget.
+func slotIdle(waitStarts, goodAts []time.Duration, budget int) []time.Duration {
+	if budget <= 0 {
+		return nil
+	}
+	waits, goods := slices.Sorted(slices.Values(waitStarts)), slices.Sorted(slices.Values(goodAts))
+	var idle []time.Duration
+	for k := 0; k < len(goods) && k+budget < len(waits); k++ {
+		idle = append(idle, max(waits[k+budget]-goods[k], 0))
+	}
+	return idle
+}
+
+// statsOf is the mean, median and 90th percentile of d, which must not be empty.
+func statsOf(d []time.Duration) durationStats {
+	d = slices.Sorted(slices.Values(d))
 	var sum time.Duration
 	for _, x := range d {
 		sum += x
 	}
-	return podTurnaround{Pods: len(d), MeanSeconds: (sum / time.Duration(len(d))).Seconds(),
+	return durationStats{MeanSeconds: (sum / time.Duration(len(d))).Seconds(),
 		P50Seconds: d[len(d)/2].Seconds(), P90Seconds: d[len(d)*9/10].Seconds()}
 }
 
 // podTurnaround sums up how long pods took from asking for the wanted image to running it Ready: for a new pod from
 // when it appeared (so it includes scheduling), for a pod updated in place from its patch.
 type podTurnaround struct {
-	Pods        int     `json:"pods"`
+	Pods int `json:"pods"`
+	durationStats
+	// FirstWaitingSeconds and LastWaitingSeconds are when, since the phase began, the first and the last pod started
+	// waiting: the controller's start, and where the last pods' turnarounds begin.
+	FirstWaitingSeconds float64 `json:"firstWaitingSeconds"`
+	LastWaitingSeconds  float64 `json:"lastWaitingSeconds"`
+	// SlotIdle is how long a slot of the rollout's budget stayed free (slotIdle); nil outside a rolling update.
+	SlotIdle *durationStats `json:"slotIdle,omitempty"`
+}
+
+// durationStats sums up durations, in seconds.
+type durationStats struct {
 	MeanSeconds float64 `json:"meanSeconds"`
 	P50Seconds  float64 `json:"p50Seconds"`
 	P90Seconds  float64 `json:"p90Seconds"`
