@@ -266,6 +266,10 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 	}
 	result.StartupCPUSeconds = startup.CPU.Seconds()
 	names := setNames(turn, c.cfg.sets)
+	budget, err := rollingBudget(c.cfg.nodes)
+	if err != nil {
+		return result, err
+	}
 	target := c.cfg.sets * c.cfg.nodes
 	gvr := gvrFor(ctl)
 
@@ -276,7 +280,7 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 		done   func(goodKeys, stale, total int) bool
 		settle bool
 		// budget is how many of the phase's pods may be in flight at a time, for the slot idle time: a rolling
-		// update's maxUnavailable (10%, rounded up as the controllers round it) per set; 0 for no such limit.
+		// update's per set; 0 for no such limit.
 		budget int
 	}{
 		{"create", imageV1, func() error {
@@ -295,7 +299,7 @@ func (c *cluster) runTurn(ctx context.Context, ctl string, rep int) (turnResult,
 					imagePatch(imageV2), metav1.PatchOptions{})
 				return err
 			})
-		}, func(g, s, _ int) bool { return g == target && s == 0 }, true, c.cfg.sets * ((c.cfg.nodes + 9) / 10)},
+		}, func(g, s, _ int) bool { return g == target && s == 0 }, true, c.cfg.sets * budget},
 		{"delete", imageV2, func() error {
 			background := metav1.DeletePropagationBackground
 			return parallel(ctx, len(names), 8, func(i int) error {

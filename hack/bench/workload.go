@@ -63,11 +63,21 @@ func template(turn, set string) corev1.PodTemplateSpec {
 	}
 }
 
+// rollingMaxUnavailable is the sets' maxUnavailable.
+const rollingMaxUnavailable = "10%"
+
+// rollingBudget is how many pods of one set on nodes nodes a rolling update has in flight at a time: maxUnavailable
+// of the nodes, rounded up as both controllers round it.
+func rollingBudget(nodes int) (int, error) {
+	v := intstr.FromString(rollingMaxUnavailable)
+	return intstr.GetScaledValueFromIntOrPercent(&v, nodes, true)
+}
+
 // newSet builds the set for controller: a DaemonSet or a NodeAgentSet, RollingUpdate with maxUnavailable 10% (and
 // for a NodeAgentSet the given podUpdatePolicy).
 func newSet(controller, turn, name string, policy v1alpha1.PodUpdatePolicyType) (*unstructured.Unstructured, error) {
 	selector := &metav1.LabelSelector{MatchLabels: map[string]string{turnLabel: turn, setLabel: name}}
-	maxUnavailable := intstr.FromString("10%")
+	maxUnavailable := intstr.FromString(rollingMaxUnavailable)
 	meta := metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: map[string]string{turnLabel: turn}}
 	var obj runtime.Object
 	if controller == upstream {

@@ -58,6 +58,15 @@ func TestSlotIdle(t *testing.T) {
 	}
 }
 
+func TestRollingBudget(t *testing.T) {
+	for nodes, want := range map[int]int{1: 1, 10: 1, 11: 2, 1000: 100, 3000: 300, 5001: 501} {
+		got, err := rollingBudget(nodes)
+		if err != nil || got != want {
+			t.Errorf("rollingBudget(%d) = %d, %v; want %d", nodes, got, err, want)
+		}
+	}
+}
+
 func TestStatsOf(t *testing.T) {
 	d := []time.Duration{4 * time.Second, 1 * time.Second, 3 * time.Second, 2 * time.Second}
 	got := statsOf(d)
