@@ -66,8 +66,8 @@ func template(turn, set string) corev1.PodTemplateSpec {
 // rollingMaxUnavailable is the sets' maxUnavailable.
 const rollingMaxUnavailable = "10%"
 
-// rollingBudget is how many pods of one set on nodes nodes a rolling update has in flight at a time: maxUnavailable
-// of the nodes, rounded up as both controllers round it.
+// rollingBudget is how many pods of one set a rolling update over the given number of nodes has in flight at a time:
+// maxUnavailable of the nodes, rounded up as both controllers round it.
 func rollingBudget(nodes int) (int, error) {
 	v := intstr.FromString(rollingMaxUnavailable)
 	return intstr.GetScaledValueFromIntOrPercent(&v, nodes, true)
