@@ -17,12 +17,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/controller"
+	"github.com/nodeagentset/nodeagentset/internal/metricsauth"
 	webhookv1alpha1 "github.com/nodeagentset/nodeagentset/internal/webhook/v1alpha1"
 )
 
@@ -163,7 +163,7 @@ func main() {
 		TLSOpts:       tlsOpts,
 	}
 	if o.secureMetrics {
-		metricsServerOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
+		metricsServerOptions.FilterProvider = metricsauth.FilterProvider
 	}
 	if o.metricsCertPath != "" {
 		var err error
