@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -89,8 +90,14 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
+// reviewTimeout bounds both reviews of a request together, so a scrape never hangs on an API server that does not
+// answer (the scraper tries again at its next interval).
+const reviewTimeout = 10 * time.Second
+
 // decide makes the two reviews a request needs (only the first when the token is not accepted).
 func (g *guard) decide(ctx context.Context, token, verb, path string) (decision, error) {
+	ctx, cancel := context.WithTimeout(ctx, reviewTimeout)
+	defer cancel()
 	user, ok, err := g.reviewer.authenticate(ctx, token)
 	if err != nil {
 		return decision{}, fmt.Errorf("token review: %w", err)

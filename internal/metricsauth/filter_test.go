@@ -26,10 +26,18 @@ type scriptedReviewer struct {
 	authns      int
 	authzs      int
 	lastAuthzAt string // the "user groups verb path" of the last authorization review
+	unbounded   int    // reviews asked without a deadline within reviewTimeout
 }
 
-func (s *scriptedReviewer) authenticate(_ context.Context, token string) (authenticationv1.UserInfo, bool, error) {
+func (s *scriptedReviewer) checkDeadline(ctx context.Context) {
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > reviewTimeout {
+		s.unbounded++
+	}
+}
+
+func (s *scriptedReviewer) authenticate(ctx context.Context, token string) (authenticationv1.UserInfo, bool, error) {
 	s.authns++
+	s.checkDeadline(ctx)
 	if s.authnErr != nil {
 		return authenticationv1.UserInfo{}, false, s.authnErr
 	}
@@ -37,8 +45,9 @@ func (s *scriptedReviewer) authenticate(_ context.Context, token string) (authen
 	return u, ok, nil
 }
 
-func (s *scriptedReviewer) authorize(_ context.Context, u authenticationv1.UserInfo, verb, path string) (bool, string, error) {
+func (s *scriptedReviewer) authorize(ctx context.Context, u authenticationv1.UserInfo, verb, path string) (bool, string, error) {
 	s.authzs++
+	s.checkDeadline(ctx)
 	s.lastAuthzAt = fmt.Sprintf("%s %v %s %s", u.Username, u.Groups, verb, path)
 	if s.authzErr != nil {
 		return false, "", s.authzErr
@@ -140,6 +149,9 @@ func TestGuard(t *testing.T) {
 			}
 			if r.authns != tc.wantAuthns || r.authzs != tc.wantAuthzs {
 				t.Errorf("reviews: %d token, %d access; want %d and %d", r.authns, r.authzs, tc.wantAuthns, tc.wantAuthzs)
+			}
+			if r.unbounded > 0 {
+				t.Errorf("%d reviews without a deadline within %s", r.unbounded, reviewTimeout)
 			}
 			if tc.wantAuthzAt != "" && r.lastAuthzAt != tc.wantAuthzAt {
 				t.Errorf("access review for %q, want %q", r.lastAuthzAt, tc.wantAuthzAt)
