@@ -86,7 +86,7 @@ func (c *Cluster) startComponent(ctx context.Context, name, assets string, args 
 	if err != nil {
 		return err
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return err
 	}
@@ -167,8 +167,8 @@ func (p *component) stop() error {
 	return nil
 }
 
-// freePort asks the kernel for an unused loopback port.
-func freePort() (int, error) {
+// FreePort asks the kernel for an unused loopback port (for a component, or a manager process's endpoint).
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("finding a free port: %w", err)

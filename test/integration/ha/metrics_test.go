@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -45,7 +44,9 @@ var _ = Describe("the metrics endpoint", func() {
 		DeferCleanup(func(ctx context.Context) { Expect(cluster.Client.Delete(ctx, binding)).To(Succeed()) })
 		scraper, stranger := serviceAccountToken(ctx, ns, "scraper"), serviceAccountToken(ctx, ns, "stranger")
 
-		addr := freeLocalAddress()
+		port, err := testcluster.FreePort()
+		Expect(err).NotTo(HaveOccurred())
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		binary, err := cluster.ManagerBinary(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		// Later flags win: this replaces StartManagerProcess's --metrics-bind-address=0. --metrics-secure is the default.
@@ -93,14 +94,6 @@ func serviceAccountToken(ctx context.Context, namespace, name string) string {
 		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &expiry}}, metav1.CreateOptions{})
 	Expect(err).NotTo(HaveOccurred())
 	return tr.Status.Token
-}
-
-func freeLocalAddress() string {
-	GinkgoHelper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // scrape GETs url with token as a bearer token (none if empty) and returns the status code and the body; a request
