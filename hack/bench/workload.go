@@ -340,8 +340,8 @@ func (t *podTracker) turnaround(budget int) podTurnaround {
 		return podTurnaround{}
 	}
 	out := podTurnaround{Pods: len(d), durationStats: statsOf(d)}
-	slices.Sort(waits)
-	out.FirstWaitingSeconds, out.LastWaitingSeconds = waits[0].Seconds(), waits[len(waits)-1].Seconds()
+	// Every pod that turned good had started waiting, so waits is not empty either.
+	out.FirstWaitingSeconds, out.LastWaitingSeconds = slices.Min(waits).Seconds(), slices.Max(waits).Seconds()
 	if idle := slotIdle(waits, goods, budget); len(idle) > 0 {
 		s := statsOf(idle)
 		out.SlotIdle = &s
