@@ -64,13 +64,16 @@ func (d *decision) contentOfHash(hash string) *revision.Content {
 	return found
 }
 
-// ImageOnlyChange reports whether template to differs from template from only in container images (of init and
-// regular containers, matched by name in the same order) and in the template's labels and annotations, and returns
-// the changed images by container name. Identical templates are not an image-only change.
+// ImageOnlyChange reports whether template to differs from template from only in container images (of regular
+// containers and of sidecars, the init containers with restartPolicy Always; matched by name in the same order) and
+// in the template's labels and annotations, and returns the changed images by container name. Identical templates
+// are not an image-only change, and neither is a new image for any other init container: the kubelet runs those
+// once, before the pod's containers start, and never again in a running pod (it restarts a sidecar whose image
+// changed, but skips the init containers that completed), so only a new pod runs the new image.
 func ImageOnlyChange(from, to *corev1.PodTemplateSpec) (map[string]string, bool) {
 	a, b := from.Spec.DeepCopy(), to.Spec.DeepCopy()
 	images := map[string]string{}
-	blank := func(x, y []corev1.Container) bool {
+	blank := func(x, y []corev1.Container, init bool) bool {
 		if len(x) != len(y) {
 			return false
 		}
@@ -79,19 +82,28 @@ func ImageOnlyChange(from, to *corev1.PodTemplateSpec) (map[string]string, bool)
 				return false
 			}
 			if x[i].Image != y[i].Image {
+				if init && !isSidecar(&y[i]) {
+					return false
+				}
 				images[y[i].Name] = y[i].Image
 			}
 			x[i].Image, y[i].Image = "", ""
 		}
 		return true
 	}
-	if !blank(a.InitContainers, b.InitContainers) || !blank(a.Containers, b.Containers) {
+	if !blank(a.InitContainers, b.InitContainers, true) || !blank(a.Containers, b.Containers, false) {
 		return nil, false
 	}
 	if len(images) == 0 || !equality.Semantic.DeepEqual(a, b) {
 		return nil, false
 	}
 	return images, true
+}
+
+// isSidecar reports whether the init container c keeps running beside the pod's containers (restartPolicy Always),
+// which is what makes the kubelet restart it when its image changes.
+func isSidecar(c *corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
 }
 
 func hasContainer(pod *corev1.Pod, name string) bool {

@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/placement"
@@ -21,8 +22,9 @@ func TestImageOnlyChange(t *testing.T) {
 		t := &corev1.PodTemplateSpec{
 			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "agent"}},
 			Spec: corev1.PodSpec{
-				InitContainers: []corev1.Container{{Name: "init", Image: "init:1"}},
-				Containers:     []corev1.Container{{Name: "agent", Image: "agent:1"}, {Name: "sidecar", Image: "side:1"}},
+				InitContainers: []corev1.Container{{Name: "init", Image: "init:1"},
+					{Name: "proxy", Image: "proxy:1", RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways)}},
+				Containers: []corev1.Container{{Name: "agent", Image: "agent:1"}, {Name: "sidecar", Image: "side:1"}},
 			},
 		}
 		if mutate != nil {
@@ -39,12 +41,22 @@ func TestImageOnlyChange(t *testing.T) {
 		{name: "identical templates are no image change", to: tmpl(nil)},
 		{name: "one image", to: tmpl(func(t *corev1.PodTemplateSpec) { t.Spec.Containers[0].Image = "agent:2" }),
 			want: map[string]string{"agent": "agent:2"}, wantOK: true},
-		{name: "init and regular images, plus template labels and annotations", to: tmpl(func(t *corev1.PodTemplateSpec) {
-			t.Spec.InitContainers[0].Image = "init:2"
+		{name: "a sidecar's and a container's images, plus template labels and annotations", to: tmpl(func(t *corev1.PodTemplateSpec) {
+			t.Spec.InitContainers[1].Image = "proxy:2"
 			t.Spec.Containers[1].Image = "side:2"
 			t.Labels["tier"] = "node"
 			t.Annotations = map[string]string{"note": "x"}
-		}), want: map[string]string{"init": "init:2", "sidecar": "side:2"}, wantOK: true},
+		}), want: map[string]string{"proxy": "proxy:2", "sidecar": "side:2"}, wantOK: true},
+		// The kubelet does not run a completed init container again, so only a new pod would run its new image.
+		{name: "an init container's image", to: tmpl(func(t *corev1.PodTemplateSpec) { t.Spec.InitContainers[0].Image = "init:2" })},
+		{name: "an init container's and a container's images", to: tmpl(func(t *corev1.PodTemplateSpec) {
+			t.Spec.InitContainers[0].Image = "init:2"
+			t.Spec.Containers[0].Image = "agent:2"
+		})},
+		{name: "an init container made a sidecar, with a new image", to: tmpl(func(t *corev1.PodTemplateSpec) {
+			t.Spec.InitContainers[0].Image = "init:2"
+			t.Spec.InitContainers[0].RestartPolicy = ptr.To(corev1.ContainerRestartPolicyAlways)
+		})},
 		{name: "an image and an env var", to: tmpl(func(t *corev1.PodTemplateSpec) {
 			t.Spec.Containers[0].Image = "agent:2"
 			t.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "A", Value: "1"}}

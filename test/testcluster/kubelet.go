@@ -214,7 +214,9 @@ func (k *Kubelet) forget(uid types.UID) {
 
 // restartChangedContainers does what a kubelet does when a running pod's container image is changed in place: it
 // stops the container (the pod turns not ready), then, after ReadyAfter, starts it on the new image (restartCount
-// + 1, the new image and image ID in its status) and the pod is ready again.
+// + 1, the new image and image ID in its status) and the pod is ready again. Sidecars (init containers with
+// restartPolicy Always) are restarted the same way; other init containers completed and are not run again, so a
+// new image for one changes nothing in the status.
 func (k *Kubelet) restartChangedContainers(ctx context.Context, pod *corev1.Pod) (time.Duration, error) {
 	changed := changedContainers(pod)
 	if len(changed) == 0 {
@@ -225,12 +227,9 @@ func (k *Kubelet) restartChangedContainers(ctx context.Context, pod *corev1.Pod)
 	ready := podConditionTrue(pod, corev1.PodReady)
 	if ready {
 		// Stopping: the changed containers are not ready, and so neither is the pod.
-		for i := range updated.Status.ContainerStatuses {
-			cs := &updated.Status.ContainerStatuses[i]
-			if changed[cs.Name] {
-				cs.Ready = false
-				cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
-			}
+		for _, cs := range changedStatuses(updated, changed) {
+			cs.Ready = false
+			cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
 		}
 		setPodCondition(updated, corev1.ContainersReady, corev1.ConditionFalse, now)
 		setPodCondition(updated, corev1.PodReady, corev1.ConditionFalse, now)
@@ -239,21 +238,15 @@ func (k *Kubelet) restartChangedContainers(ctx context.Context, pod *corev1.Pod)
 		if wait := k.opts.ReadyAfter - time.Since(k.restartingSince(pod.UID)); wait > 0 {
 			return wait, nil
 		}
-		images := map[string]string{}
-		for _, c := range pod.Spec.Containers {
-			images[c.Name] = c.Image
-		}
+		images := runningImages(pod)
 		started := true
-		for i := range updated.Status.ContainerStatuses {
-			cs := &updated.Status.ContainerStatuses[i]
-			if changed[cs.Name] {
-				cs.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
-					ExitCode: 0, Reason: "Completed", FinishedAt: now}}
-				cs.Image, cs.ImageID = images[cs.Name], fakeImageID(images[cs.Name])
-				cs.RestartCount++
-				cs.Ready, cs.Started = true, &started
-				cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
-			}
+		for _, cs := range changedStatuses(updated, changed) {
+			cs.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+				ExitCode: 0, Reason: "Completed", FinishedAt: now}}
+			cs.Image, cs.ImageID = images[cs.Name], fakeImageID(images[cs.Name])
+			cs.RestartCount++
+			cs.Ready, cs.Started = true, &started
+			cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
 		}
 		setPodCondition(updated, corev1.ContainersReady, corev1.ConditionTrue, now)
 		setPodCondition(updated, corev1.PodReady, corev1.ConditionTrue, now)
@@ -268,16 +261,42 @@ func (k *Kubelet) restartChangedContainers(ctx context.Context, pod *corev1.Pod)
 	return 0, err
 }
 
-// changedContainers names the containers whose status shows another image than the spec asks for.
-func changedContainers(pod *corev1.Pod) map[string]bool {
+// runningImages are the spec's images of the containers and sidecars by name: what the kubelet keeps running.
+func runningImages(pod *corev1.Pod) map[string]string {
 	images := map[string]string{}
+	for _, c := range pod.Spec.InitContainers {
+		if isSidecar(c) {
+			images[c.Name] = c.Image
+		}
+	}
 	for _, c := range pod.Spec.Containers {
 		images[c.Name] = c.Image
 	}
+	return images
+}
+
+// changedContainers names the containers and sidecars whose status shows another image than the spec asks for.
+func changedContainers(pod *corev1.Pod) map[string]bool {
+	images := runningImages(pod)
 	out := map[string]bool{}
-	for _, cs := range pod.Status.ContainerStatuses {
-		if want, ok := images[cs.Name]; ok && cs.Image != want {
-			out[cs.Name] = true
+	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
+		for _, cs := range list {
+			if want, ok := images[cs.Name]; ok && cs.Image != want {
+				out[cs.Name] = true
+			}
+		}
+	}
+	return out
+}
+
+// changedStatuses points at the statuses in pod of the containers named in changed.
+func changedStatuses(pod *corev1.Pod, changed map[string]bool) []*corev1.ContainerStatus {
+	var out []*corev1.ContainerStatus
+	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
+		for i := range list {
+			if changed[list[i].Name] {
+				out = append(out, &list[i])
+			}
 		}
 	}
 	return out

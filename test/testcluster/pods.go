@@ -15,8 +15,9 @@ import (
 )
 
 // RunningReadyStatus is the status a kubelet reports for a pod whose containers all started and pass readiness:
-// phase Running, every condition True, init containers completed. The Ready condition's transition time is now,
-// which is what minReadySeconds counts from.
+// phase Running, every condition True, init containers completed and sidecars (init containers with restartPolicy
+// Always) running and ready. The Ready condition's transition time is now, which is what minReadySeconds counts
+// from.
 func RunningReadyStatus(pod *corev1.Pod, now time.Time) corev1.PodStatus {
 	t := metav1.NewTime(now)
 	status := corev1.PodStatus{
@@ -29,7 +30,19 @@ func RunningReadyStatus(pod *corev1.Pod, now time.Time) corev1.PodStatus {
 			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: t},
 		},
 	}
+	started := true
+	running := func(ctr corev1.Container) corev1.ContainerStatus {
+		return corev1.ContainerStatus{
+			Name: ctr.Name, Image: ctr.Image, ImageID: fakeImageID(ctr.Image), ContainerID: fakeContainerID(pod, ctr.Name),
+			Ready: true, Started: &started,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: t}},
+		}
+	}
 	for _, ic := range pod.Spec.InitContainers {
+		if isSidecar(ic) {
+			status.InitContainerStatuses = append(status.InitContainerStatuses, running(ic))
+			continue
+		}
 		status.InitContainerStatuses = append(status.InitContainerStatuses, corev1.ContainerStatus{
 			Name: ic.Name, Image: ic.Image, ImageID: fakeImageID(ic.Image), ContainerID: fakeContainerID(pod, ic.Name),
 			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
@@ -37,15 +50,15 @@ func RunningReadyStatus(pod *corev1.Pod, now time.Time) corev1.PodStatus {
 			}},
 		})
 	}
-	started := true
 	for _, ctr := range pod.Spec.Containers {
-		status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{
-			Name: ctr.Name, Image: ctr.Image, ImageID: fakeImageID(ctr.Image), ContainerID: fakeContainerID(pod, ctr.Name),
-			Ready: true, Started: &started,
-			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: t}},
-		})
+		status.ContainerStatuses = append(status.ContainerStatuses, running(ctr))
 	}
 	return status
+}
+
+// isSidecar reports whether the init container c keeps running beside the pod's containers (restartPolicy Always).
+func isSidecar(c corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
 }
 
 // CrashLoopingStatus is the status of a pod whose containers keep exiting: phase Running, not ready, each container

@@ -5,6 +5,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/test/testcluster"
@@ -53,6 +54,37 @@ var _ = Describe("in-place image updates", func() {
 			Expect(p.Status.ContainerStatuses[0].RestartCount).To(BeEquivalentTo(1), "pod %s restarted once", p.Name)
 		}
 		GinkgoWriter.Printf("at most %d nodes were down at once (maxUnavailable %d)\n", down.get(), maxUnavailable)
+	})
+
+	It("a sidecar's new image goes in place, an init container's recreates the pods", func(ctx SpecContext) {
+		set := inPlaceSet("init", 1)
+		set.Spec.Template.Spec.InitContainers = []corev1.Container{
+			{Name: "setup", Image: imageV1},
+			{Name: "proxy", Image: imageV1, RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways)},
+		}
+		createSet(ctx, set)
+		nodes := createNodes(ctx, "node", 3)
+		before := expectSettled(ctx, set, settleTimeout, nodes...)
+
+		By("the sidecar's image: the kubelet restarts the sidecar in the same pods")
+		updateSet(ctx, set, func(s *v1alpha1.NodeAgentSet) { s.Spec.Template.Spec.InitContainers[1].Image = imageV2 })
+		sidecarMoved := expectSettled(ctx, set, rolloutTimeout, nodes...)
+		Expect(podIDs(sidecarMoved)).To(Equal(podIDs(before)), "the same pods, names and UIDs, run the new sidecar")
+		for _, p := range sidecarMoved.Pods {
+			Expect(p.Status.InitContainerStatuses).To(HaveLen(2))
+			proxy := p.Status.InitContainerStatuses[1]
+			Expect(proxy.Image).To(Equal(imageV2), "pod %s", p.Name)
+			Expect(proxy.RestartCount).To(BeEquivalentTo(1), "pod %s restarted its sidecar once", p.Name)
+		}
+
+		By("the init container's image: the kubelet would not run it again, so the pods are recreated")
+		updateSet(ctx, set, func(s *v1alpha1.NodeAgentSet) { s.Spec.Template.Spec.InitContainers[0].Image = imageV2 })
+		after := expectSettled(ctx, set, rolloutTimeout, nodes...)
+		for _, p := range after.Pods {
+			Expect(podIDs(before)).NotTo(HaveKey(p.Name), "pod %s is new", p.Name)
+			Expect(p.Spec.InitContainers[0].Image).To(Equal(imageV2))
+			Expect(p.Annotations).NotTo(HaveKey(v1alpha1.InPlaceUpdateStateAnnotation), "pod %s was created, not patched", p.Name)
+		}
 	})
 
 	It("a change beyond images recreates the pods", func(ctx SpecContext) {
