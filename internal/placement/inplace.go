@@ -19,8 +19,11 @@ type InPlaceUpdateState struct {
 
 // ContainerBeforePatch is one container's status before its image was patched.
 type ContainerBeforePatch struct {
-	Image        string `json:"image,omitempty"`
-	ImageID      string `json:"imageID,omitempty"`
+	Image   string `json:"image,omitempty"`
+	ImageID string `json:"imageID,omitempty"`
+	// ContainerID is the container that ran (or last ran) then; empty when none had been created, as for a pod
+	// whose image could not be pulled.
+	ContainerID  string `json:"containerID,omitempty"`
 	RestartCount int32  `json:"restartCount"`
 }
 
@@ -33,7 +36,8 @@ func NewInPlaceUpdateState(pod *corev1.Pod, revision string, images map[string]s
 		before := ContainerBeforePatch{}
 		for _, cs := range statuses {
 			if cs.Name == name {
-				before = ContainerBeforePatch{Image: cs.Image, ImageID: cs.ImageID, RestartCount: cs.RestartCount}
+				before = ContainerBeforePatch{Image: cs.Image, ImageID: cs.ImageID, ContainerID: cs.ContainerID,
+					RestartCount: cs.RestartCount}
 			}
 		}
 		st.Containers[name] = before
@@ -42,9 +46,12 @@ func NewInPlaceUpdateState(pod *corev1.Pod, revision string, images map[string]s
 }
 
 // inPlaceUpdatePending reports whether pod was patched in place and the kubelet has not yet reported every changed
-// container started again on its new image: restarted since the patch (restartCount up), running and ready, and
-// showing the spec's image or an imageID other than before. A pod without the annotation, or whose annotation is
-// unreadable, has nothing pending: it was created with its images.
+// container started again on its new image: running and ready, showing the spec's image or an imageID other than
+// before, and started since the patch (restartCount up, or another container than before). A container that had
+// never started (its image could not be pulled) starts on the new image with restartCount 0, so the container ID
+// tells that start. A container that already ran the spec's image before the patch has nothing to wait for: the
+// kubelet does not restart it. A pod without the annotation, or whose annotation is unreadable, has nothing pending:
+// it was created with its images.
 func inPlaceUpdatePending(pod *corev1.Pod) bool {
 	raw, ok := pod.Annotations[v1alpha1.InPlaceUpdateStateAnnotation]
 	if !ok {
@@ -79,8 +86,15 @@ func containerRestartedOnNewImage(pod *corev1.Pod, name, specImage string, befor
 			if cs.Name != name {
 				continue
 			}
+			if !cs.Ready || cs.State.Running == nil {
+				return false
+			}
+			if before.Image == specImage {
+				return cs.Image == specImage
+			}
 			newImage := cs.Image == specImage || (cs.ImageID != "" && cs.ImageID != before.ImageID)
-			return cs.RestartCount > before.RestartCount && newImage && cs.Ready && cs.State.Running != nil
+			started := cs.RestartCount > before.RestartCount || cs.ContainerID != before.ContainerID
+			return newImage && started
 		}
 	}
 	return false

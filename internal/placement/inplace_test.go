@@ -11,11 +11,16 @@ import (
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 )
 
-// A pod patched in place is available only once the kubelet reports the changed container restarted (restart count
-// up), running and ready, on the new image (the spec's image, or at least another image ID than before).
+// A pod patched in place is available only once the kubelet reports the changed container started since the patch
+// (restart count up, or another container), running and ready, on the new image (the spec's image, or at least
+// another image ID than before).
 func TestAvailabilityAfterAnInPlacePatch(t *testing.T) {
 	ready := metav1.NewTime(time.Unix(1000, 0))
-	patched := func(status corev1.ContainerStatus, annotationRevision string) *corev1.Pod {
+	ranBefore := corev1.ContainerStatus{Name: "agent", Image: "agent:1", ImageID: "sha-1", ContainerID: "c1", RestartCount: 2}
+	// The old image could not be pulled: no container was ever created.
+	neverStarted := corev1.ContainerStatus{Name: "agent", Image: "agent:1", State: corev1.ContainerState{
+		Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff"}}}
+	patched := func(beforeStatus, status corev1.ContainerStatus, annotationRevision string) *corev1.Pod {
 		p := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{v1alpha1.ControllerRevisionHashLabel: "h2"}},
 			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "agent", Image: "agent:2"}}},
@@ -24,9 +29,7 @@ func TestAvailabilityAfterAnInPlacePatch(t *testing.T) {
 				ContainerStatuses: []corev1.ContainerStatus{status},
 			},
 		}
-		before := &corev1.Pod{Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{
-			{Name: "agent", Image: "agent:1", ImageID: "sha-1", RestartCount: 2},
-		}}}
+		before := &corev1.Pod{Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{beforeStatus}}}
 		raw, _ := json.Marshal(NewInPlaceUpdateState(before, annotationRevision, map[string]string{"agent": "agent:2"}))
 		p.Annotations = map[string]string{v1alpha1.InPlaceUpdateStateAnnotation: string(raw)}
 		return p
@@ -34,27 +37,44 @@ func TestAvailabilityAfterAnInPlacePatch(t *testing.T) {
 	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
 	tests := []struct {
 		name   string
+		before *corev1.ContainerStatus // nil: ranBefore
 		status corev1.ContainerStatus
 		rev    string
 		want   bool
 	}{
 		{name: "not restarted yet", status: corev1.ContainerStatus{Name: "agent", Image: "agent:1", ImageID: "sha-1",
-			RestartCount: 2, Ready: true, State: running}, rev: "h2"},
+			ContainerID: "c1", RestartCount: 2, Ready: true, State: running}, rev: "h2"},
 		{name: "restarted on the spec's image", status: corev1.ContainerStatus{Name: "agent", Image: "agent:2",
-			ImageID: "sha-2", RestartCount: 3, Ready: true, State: running}, rev: "h2", want: true},
+			ImageID: "sha-2", ContainerID: "c2", RestartCount: 3, Ready: true, State: running}, rev: "h2", want: true},
 		{name: "restarted, image reported in another spelling but a new image ID", status: corev1.ContainerStatus{
-			Name: "agent", Image: "docker.io/library/agent:2", ImageID: "sha-2", RestartCount: 3, Ready: true, State: running},
-			rev: "h2", want: true},
+			Name: "agent", Image: "docker.io/library/agent:2", ImageID: "sha-2", ContainerID: "c2", RestartCount: 3,
+			Ready: true, State: running}, rev: "h2", want: true},
 		{name: "restarted but still the old image (a crash before the patch landed)", status: corev1.ContainerStatus{
-			Name: "agent", Image: "agent:1", ImageID: "sha-1", RestartCount: 3, Ready: true, State: running}, rev: "h2"},
+			Name: "agent", Image: "agent:1", ImageID: "sha-1", ContainerID: "c2", RestartCount: 3, Ready: true,
+			State: running}, rev: "h2"},
 		{name: "restarted on the new image, not ready yet", status: corev1.ContainerStatus{Name: "agent", Image: "agent:2",
-			ImageID: "sha-2", RestartCount: 3, State: running}, rev: "h2"},
+			ImageID: "sha-2", ContainerID: "c2", RestartCount: 3, State: running}, rev: "h2"},
 		{name: "the annotation is about another revision: nothing pending", status: corev1.ContainerStatus{Name: "agent",
-			Image: "agent:1", ImageID: "sha-1", RestartCount: 2, Ready: true, State: running}, rev: "h1", want: true},
+			Image: "agent:1", ImageID: "sha-1", ContainerID: "c1", RestartCount: 2, Ready: true, State: running},
+			rev: "h1", want: true},
+		{name: "never started before the patch, now waiting for the new image", before: &neverStarted,
+			status: corev1.ContainerStatus{Name: "agent", Image: "agent:2", State: corev1.ContainerState{
+				Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}, rev: "h2"},
+		{name: "never started before the patch, now its first start on the new image (restart count still 0)",
+			before: &neverStarted, status: corev1.ContainerStatus{Name: "agent", Image: "agent:2", ImageID: "sha-2",
+				ContainerID: "c1", Ready: true, State: running}, rev: "h2", want: true},
+		{name: "already on the new image before the patch: the kubelet has nothing to restart",
+			before: &corev1.ContainerStatus{Name: "agent", Image: "agent:2", ImageID: "sha-2", ContainerID: "c1", RestartCount: 2},
+			status: corev1.ContainerStatus{Name: "agent", Image: "agent:2", ImageID: "sha-2", ContainerID: "c1",
+				RestartCount: 2, Ready: true, State: running}, rev: "h2", want: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := IsPodAvailable(patched(tt.status, tt.rev), 0, time.Unix(2000, 0)); got != tt.want {
+			before := ranBefore
+			if tt.before != nil {
+				before = *tt.before
+			}
+			if got := IsPodAvailable(patched(before, tt.status, tt.rev), 0, time.Unix(2000, 0)); got != tt.want {
 				t.Errorf("IsPodAvailable = %v, want %v", got, tt.want)
 			}
 		})

@@ -25,6 +25,9 @@ const (
 	PodCrashLoops
 	// PodStaysPending: the kubelet leaves the pod alone (the test drives it).
 	PodStaysPending
+	// PodImagePullFails: phase Pending, not ready, containers in ImagePullBackOff (ImagePullFailingStatus) until
+	// the pod's images change to ones with another outcome.
+	PodImagePullFails
 )
 
 // KubeletOptions configure a fake kubelet.
@@ -45,9 +48,10 @@ type KubeletOptions struct {
 }
 
 // Kubelet stands in for the kubelets of every node: it starts pods bound to a node by writing their status
-// through the status subresource (once, when the pod is still Pending; a pod a test set to Failed or Succeeded
-// stays so), restarts a running pod's containers whose image was changed in place, and confirms graceful
-// deletions by deleting the pod with grace period 0. Stop it with Stop; the
+// through the status subresource (when the pod is still Pending, which a pod whose images cannot be pulled stays
+// until they change; a pod a test set to Failed or Succeeded stays so), restarts a running pod's containers and
+// sidecars whose image was changed in place, and confirms graceful deletions by deleting the pod with grace
+// period 0. Stop it with Stop; the
 // cluster's Stop stops any still running.
 type Kubelet struct {
 	cluster *Cluster
@@ -180,9 +184,15 @@ func (k *Kubelet) sync(ctx context.Context, key string) (time.Duration, error) {
 	}
 	updated := pod.DeepCopy()
 	now := time.Now().Add(k.opts.ClockSkew)
-	if outcome == PodCrashLoops {
+	switch outcome {
+	case PodCrashLoops:
 		updated.Status = CrashLoopingStatus(pod, now, 1)
-	} else {
+	case PodImagePullFails:
+		if showsImagePullFailing(pod) {
+			return 0, nil // said so already
+		}
+		updated.Status = ImagePullFailingStatus(pod, now)
+	default:
 		updated.Status = RunningReadyStatus(pod, now)
 	}
 	_, err = k.cluster.Clientset.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
@@ -245,6 +255,7 @@ func (k *Kubelet) restartChangedContainers(ctx context.Context, pod *corev1.Pod)
 				ExitCode: 0, Reason: "Completed", FinishedAt: now}}
 			cs.Image, cs.ImageID = images[cs.Name], fakeImageID(images[cs.Name])
 			cs.RestartCount++
+			cs.ContainerID = fakeContainerID(pod, cs.Name, cs.RestartCount)
 			cs.Ready, cs.Started = true, &started
 			cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
 		}

@@ -33,7 +33,7 @@ func RunningReadyStatus(pod *corev1.Pod, now time.Time) corev1.PodStatus {
 	started := true
 	running := func(ctr corev1.Container) corev1.ContainerStatus {
 		return corev1.ContainerStatus{
-			Name: ctr.Name, Image: ctr.Image, ImageID: fakeImageID(ctr.Image), ContainerID: fakeContainerID(pod, ctr.Name),
+			Name: ctr.Name, Image: ctr.Image, ImageID: fakeImageID(ctr.Image), ContainerID: fakeContainerID(pod, ctr.Name, 0),
 			Ready: true, Started: &started,
 			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: t}},
 		}
@@ -44,7 +44,7 @@ func RunningReadyStatus(pod *corev1.Pod, now time.Time) corev1.PodStatus {
 			continue
 		}
 		status.InitContainerStatuses = append(status.InitContainerStatuses, corev1.ContainerStatus{
-			Name: ic.Name, Image: ic.Image, ImageID: fakeImageID(ic.Image), ContainerID: fakeContainerID(pod, ic.Name),
+			Name: ic.Name, Image: ic.Image, ImageID: fakeImageID(ic.Image), ContainerID: fakeContainerID(pod, ic.Name, 0),
 			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
 				ExitCode: 0, Reason: "Completed", StartedAt: t, FinishedAt: t,
 			}},
@@ -78,7 +78,7 @@ func CrashLoopingStatus(pod *corev1.Pod, now time.Time, restarts int32) corev1.P
 	started := false
 	for _, ctr := range pod.Spec.Containers {
 		status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{
-			Name: ctr.Name, Image: ctr.Image, ImageID: fakeImageID(ctr.Image), ContainerID: fakeContainerID(pod, ctr.Name),
+			Name: ctr.Name, Image: ctr.Image, ImageID: fakeImageID(ctr.Image), ContainerID: fakeContainerID(pod, ctr.Name, restarts),
 			Ready: false, Started: &started, RestartCount: restarts,
 			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
 				Reason: "CrashLoopBackOff", Message: "back-off restarting failed container " + ctr.Name,
@@ -89,6 +89,47 @@ func CrashLoopingStatus(pod *corev1.Pod, now time.Time, restarts int32) corev1.P
 		})
 	}
 	return status
+}
+
+// ImagePullFailingStatus is the status of a pod whose images cannot be pulled: phase Pending, not ready, each
+// container waiting in ImagePullBackOff, none ever created (no container or image ID, restart count 0).
+func ImagePullFailingStatus(pod *corev1.Pod, now time.Time) corev1.PodStatus {
+	t := metav1.NewTime(now)
+	status := corev1.PodStatus{
+		Phase: corev1.PodPending,
+		Conditions: []corev1.PodCondition{
+			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: scheduledTime(pod, t)},
+			{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: t},
+			{Type: corev1.ContainersReady, Status: corev1.ConditionFalse, LastTransitionTime: t, Reason: "ContainersNotReady"},
+			{Type: corev1.PodReady, Status: corev1.ConditionFalse, LastTransitionTime: t, Reason: "ContainersNotReady"},
+		},
+	}
+	started := false
+	for _, ctr := range pod.Spec.Containers {
+		status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{
+			Name: ctr.Name, Image: ctr.Image, Started: &started,
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
+				Reason: imagePullBackOff, Message: "Back-off pulling image " + ctr.Image,
+			}},
+		})
+	}
+	return status
+}
+
+const imagePullBackOff = "ImagePullBackOff"
+
+// showsImagePullFailing reports whether pod's status already says that its containers' current images cannot be
+// pulled.
+func showsImagePullFailing(pod *corev1.Pod) bool {
+	if pod.Status.Phase != corev1.PodPending || len(pod.Status.ContainerStatuses) != len(pod.Spec.Containers) {
+		return false
+	}
+	for i, cs := range pod.Status.ContainerStatuses {
+		if cs.State.Waiting == nil || cs.State.Waiting.Reason != imagePullBackOff || cs.Image != pod.Spec.Containers[i].Image {
+			return false
+		}
+	}
+	return true
 }
 
 // TerminalStatus is the status of a pod that ended: phase Failed (containers exited 1) or Succeeded (exited 0).
@@ -108,7 +149,7 @@ func TerminalStatus(pod *corev1.Pod, phase corev1.PodPhase, now time.Time) corev
 	status.ContainerStatuses = nil
 	for _, ctr := range pod.Spec.Containers {
 		status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{
-			Name: ctr.Name, Image: ctr.Image, ImageID: fakeImageID(ctr.Image), ContainerID: fakeContainerID(pod, ctr.Name),
+			Name: ctr.Name, Image: ctr.Image, ImageID: fakeImageID(ctr.Image), ContainerID: fakeContainerID(pod, ctr.Name, 0),
 			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
 				ExitCode: exitCode, Reason: reason, StartedAt: t, FinishedAt: t,
 			}},
@@ -128,8 +169,9 @@ func scheduledTime(pod *corev1.Pod, fallback metav1.Time) metav1.Time {
 
 func fakeImageID(image string) string { return "fake-registry/" + image + "@sha256:0" }
 
-func fakeContainerID(pod *corev1.Pod, container string) string {
-	return fmt.Sprintf("fake://%s/%s", pod.UID, container)
+// fakeContainerID names the container instance: a restart creates another container, with another ID.
+func fakeContainerID(pod *corev1.Pod, container string, restarts int32) string {
+	return fmt.Sprintf("fake://%s/%s/%d", pod.UID, container, restarts)
 }
 
 // IsPodReady reports whether the pod's Ready condition is True.
@@ -261,6 +303,23 @@ func CrashLoopIfImageContains(substr string) func(*corev1.Pod) PodOutcome {
 			}
 		}
 		return PodBecomesReady
+	}
+}
+
+// ImagePullFailsIfImageContains is a KubeletOptions.Outcome under which pods with a container image containing
+// substr (say "missing") cannot pull it and stay Pending, and every other pod gets what otherwise says (nil: it
+// becomes ready).
+func ImagePullFailsIfImageContains(substr string, otherwise func(*corev1.Pod) PodOutcome) func(*corev1.Pod) PodOutcome {
+	return func(p *corev1.Pod) PodOutcome {
+		for _, ctr := range p.Spec.Containers {
+			if strings.Contains(ctr.Image, substr) {
+				return PodImagePullFails
+			}
+		}
+		if otherwise == nil {
+			return PodBecomesReady
+		}
+		return otherwise(p)
 	}
 }
 

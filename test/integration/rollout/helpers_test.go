@@ -25,14 +25,16 @@ const (
 	imageV1  = "registry.k8s.io/pause:3.9"
 	imageV2  = "registry.k8s.io/pause:3.10"
 	imageBad = "registry.k8s.io/pause:bad"
+	// imageMissing cannot be pulled: its pods stay Pending in ImagePullBackOff.
+	imageMissing = "registry.k8s.io/pause:missing"
 )
 
 // kubeletOptions: pods become ready half a second after binding, so rollouts pass through states with new pods not
-// ready yet; images containing "bad" never become ready.
+// ready yet; images containing "bad" crash-loop, and those containing "missing" cannot be pulled.
 func kubeletOptions() *testcluster.KubeletOptions {
 	return &testcluster.KubeletOptions{
 		ReadyAfter: 500 * time.Millisecond,
-		Outcome:    testcluster.CrashLoopIfImageContains("bad"),
+		Outcome:    testcluster.ImagePullFailsIfImageContains("missing", testcluster.CrashLoopIfImageContains("bad")),
 	}
 }
 

@@ -87,6 +87,34 @@ var _ = Describe("in-place image updates", func() {
 		}
 	})
 
+	It("pods whose image could not be pulled take the fixed image in place", func(ctx SpecContext) {
+		set := inPlaceSet("typo", 1)
+		set.Spec.Template.Spec.Containers[0].Image = imageMissing
+		Expect(cluster.Client.Create(ctx, set)).To(Succeed()) // not createSet, which starts sets on imageV1
+		nodes := createNodes(ctx, "node", 3)
+		By("every pod waits in ImagePullBackOff, no container ever created")
+		var stuck *testcluster.SetView
+		Eventually(func(g Gomega) {
+			stuck = view(ctx, set)
+			g.Expect(stuck.Pods).To(HaveLen(len(nodes)))
+			for _, p := range stuck.Pods {
+				g.Expect(p.Status.ContainerStatuses).To(HaveLen(1))
+				g.Expect(p.Status.ContainerStatuses[0].State.Waiting).NotTo(BeNil())
+				g.Expect(p.Status.ContainerStatuses[0].State.Waiting.Reason).To(Equal("ImagePullBackOff"))
+			}
+		}).WithContext(ctx).WithTimeout(settleTimeout).Should(Succeed())
+
+		By("the fixed image: the kubelet starts each container for the first time, restart count 0")
+		updateSet(ctx, set, setImage(imageV1))
+		after := expectSettled(ctx, set, rolloutTimeout, nodes...)
+		Expect(podIDs(after)).To(Equal(podIDs(stuck)), "the same pods, names and UIDs, run the fixed image")
+		for _, p := range after.Pods {
+			Expect(p.Status.ContainerStatuses[0].Image).To(Equal(imageV1))
+			Expect(p.Status.ContainerStatuses[0].RestartCount).To(BeZero(), "pod %s", p.Name)
+			Expect(p.Annotations).To(HaveKey(v1alpha1.InPlaceUpdateStateAnnotation), "pod %s was patched in place", p.Name)
+		}
+	})
+
 	It("a change beyond images recreates the pods", func(ctx SpecContext) {
 		set := inPlaceSet("recreate", 1)
 		createSet(ctx, set)
