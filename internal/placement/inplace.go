@@ -3,6 +3,7 @@ package placement
 import (
 	"encoding/json"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -45,25 +46,30 @@ func NewInPlaceUpdateState(pod *corev1.Pod, revision string, images map[string]s
 	return st
 }
 
-// inPlaceUpdatePending reports whether pod was patched in place and the kubelet has not yet reported every changed
+// inPlaceUpdateProgress reports whether pod was patched in place and the kubelet has not yet reported every changed
 // container started again on its new image: running and ready, showing the spec's image or an imageID other than
 // before, and started since the patch (restartCount up, or another container than before). A container that had
 // never started (its image could not be pulled) starts on the new image with restartCount 0, so the container ID
 // tells that start. A container that already ran the spec's image before the patch has nothing to wait for: the
 // kubelet does not restart it. A pod without the annotation, or whose annotation is unreadable, has nothing pending:
 // it was created with its images.
-func inPlaceUpdatePending(pod *corev1.Pod) bool {
+//
+// When nothing is pending, startedAt is when the last of the changed containers started running (zero if none
+// says). The kubelet kills and starts a changed container in one sync, so a pod without readiness probes may never
+// report itself not ready in between, and its Ready transition time can predate the patch; minReadySeconds counts
+// from the later of the two.
+func inPlaceUpdateProgress(pod *corev1.Pod) (pending bool, startedAt time.Time) {
 	raw, ok := pod.Annotations[v1alpha1.InPlaceUpdateStateAnnotation]
 	if !ok {
-		return false
+		return false, time.Time{}
 	}
 	st, ok := parseInPlaceUpdateState(raw)
 	if !ok {
-		return false
+		return false, time.Time{}
 	}
 	if st.Revision != pod.Labels[v1alpha1.ControllerRevisionHashLabel] {
 		// Moved on since (relabelled to yet another revision): that move is what counts now.
-		return false
+		return false, time.Time{}
 	}
 	specImages := map[string]string{}
 	for _, c := range pod.Spec.Containers {
@@ -73,31 +79,39 @@ func inPlaceUpdatePending(pod *corev1.Pod) bool {
 		specImages[c.Name] = c.Image
 	}
 	for name, before := range st.Containers {
-		if !containerRestartedOnNewImage(pod, name, specImages[name], before) {
-			return true
+		started, at := containerRestartedOnNewImage(pod, name, specImages[name], before)
+		if !started {
+			return true, time.Time{}
+		}
+		if at.After(startedAt) {
+			startedAt = at
 		}
 	}
-	return false
+	return false, startedAt
 }
 
-func containerRestartedOnNewImage(pod *corev1.Pod, name, specImage string, before ContainerBeforePatch) bool {
+// containerRestartedOnNewImage reports whether the container name runs specImage since the patch (see
+// inPlaceUpdateProgress), and since when.
+func containerRestartedOnNewImage(pod *corev1.Pod, name, specImage string, before ContainerBeforePatch) (bool, time.Time) {
 	for _, list := range [][]corev1.ContainerStatus{pod.Status.ContainerStatuses, pod.Status.InitContainerStatuses} {
-		for _, cs := range list {
+		for i := range list {
+			cs := &list[i]
 			if cs.Name != name {
 				continue
 			}
 			if !cs.Ready || cs.State.Running == nil {
-				return false
+				return false, time.Time{}
 			}
+			at := cs.State.Running.StartedAt.Time
 			if before.Image == specImage {
-				return cs.Image == specImage
+				return cs.Image == specImage, at
 			}
 			newImage := cs.Image == specImage || (cs.ImageID != "" && cs.ImageID != before.ImageID)
 			started := cs.RestartCount > before.RestartCount || cs.ContainerID != before.ContainerID
-			return newImage && started
+			return newImage && started, at
 		}
 	}
-	return false
+	return false, time.Time{}
 }
 
 // RestartsSinceRevision counts the container restarts of pod since it began running the revision its hash label

@@ -80,3 +80,45 @@ func TestAvailabilityAfterAnInPlacePatch(t *testing.T) {
 		})
 	}
 }
+
+// A kubelet kills and starts a changed container in one sync, so a pod without readiness probes can report Ready
+// throughout, its transition time from before the patch; minReadySeconds then counts from the container's start.
+func TestMinReadySecondsAfterAnInPlacePatch(t *testing.T) {
+	readyBefore, restarted := time.Unix(1000, 0), time.Unix(5000, 0)
+	before := &corev1.Pod{Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{
+		{Name: "agent", Image: "agent:1", ImageID: "sha-1", ContainerID: "c1"}}}}
+	raw, _ := json.Marshal(NewInPlaceUpdateState(before, "h2", map[string]string{"agent": "agent:2"}))
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Labels:      map[string]string{v1alpha1.ControllerRevisionHashLabel: "h2"},
+			Annotations: map[string]string{v1alpha1.InPlaceUpdateStateAnnotation: string(raw)},
+		},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "agent", Image: "agent:2"}}},
+		Status: corev1.PodStatus{
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue,
+				LastTransitionTime: metav1.NewTime(readyBefore)}},
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "agent", Image: "agent:2", ImageID: "sha-2",
+				ContainerID: "c2", RestartCount: 1, Ready: true,
+				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(restarted)}}}},
+		},
+	}
+	if since, ok := ReadySince(pod); !ok || !since.Equal(restarted) {
+		t.Errorf("ReadySince = %v, %v; want %v, true", since, ok, restarted)
+	}
+	for _, tt := range []struct {
+		after time.Duration
+		want  bool
+	}{{after: 5 * time.Second}, {after: 10 * time.Second, want: true}} {
+		if got := IsPodAvailable(pod, 10, restarted.Add(tt.after)); got != tt.want {
+			t.Errorf("%v after the restart, minReadySeconds 10: IsPodAvailable = %v, want %v", tt.after, got, tt.want)
+		}
+	}
+	if at, ok := AvailableAt(pod, 10); !ok || !at.Equal(restarted.Add(10*time.Second)) {
+		t.Errorf("AvailableAt = %v, %v; want the restart plus 10 s", at, ok)
+	}
+	// Without the in-place state (created on its images) the Ready transition is all there is.
+	delete(pod.Annotations, v1alpha1.InPlaceUpdateStateAnnotation)
+	if since, _ := ReadySince(pod); !since.Equal(readyBefore) {
+		t.Errorf("without the annotation ReadySince = %v, want %v", since, readyBefore)
+	}
+}

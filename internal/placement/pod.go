@@ -175,8 +175,10 @@ func availableFrom(since time.Time, ready bool, minReadySeconds int32) (time.Tim
 	return since.Add(time.Duration(minReadySeconds) * time.Second), true
 }
 
-// ReadySince is when the pod became ready, as far as the controller can tell; ok is false when it is not ready. It is
-// the Ready condition's lastTransitionTime, which the kubelet stamps with the node's clock, capped at the time the
+// ReadySince is when the pod became ready, as far as the controller can tell; ok is false when it is not ready (for a
+// pod patched in place, also while the kubelet has not restarted the changed containers on their new images). It is
+// the Ready condition's lastTransitionTime, or for a pod patched in place the start of its last changed container if
+// that is later (see inPlaceUpdateProgress), which the kubelet stamps with the node's clock, capped at the time the
 // API server recorded the pod's latest status write (the managedFields entry of the status subresource, stamped with
 // the API server's clock): a pod cannot have become ready after the status saying so was stored. Without the cap a
 // kubelet clock running ahead would keep the pod unavailable for minReadySeconds plus the skew; with it the wait is
@@ -184,10 +186,17 @@ func availableFrom(since time.Time, ready bool, minReadySeconds int32) (time.Tim
 // time is taken as it is.
 func ReadySince(pod *corev1.Pod) (time.Time, bool) {
 	c := readyCondition(pod)
-	if c == nil || c.Status != corev1.ConditionTrue || inPlaceUpdatePending(pod) {
+	if c == nil || c.Status != corev1.ConditionTrue {
+		return time.Time{}, false
+	}
+	pending, restartedAt := inPlaceUpdateProgress(pod)
+	if pending {
 		return time.Time{}, false
 	}
 	since := c.LastTransitionTime.Time
+	if !since.IsZero() && restartedAt.After(since) {
+		since = restartedAt
+	}
 	if written, ok := LastStatusWrite(pod); ok && !since.IsZero() && since.After(written) {
 		since = written
 	}
