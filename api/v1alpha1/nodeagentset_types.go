@@ -88,8 +88,8 @@ type RollingUpdateNodeAgentSet struct {
 	// PodUpdatePolicy says how a pod moves to the update revision. Recreate (the default) deletes it and creates a
 	// new pod. InPlaceIfPossible patches the container images of a pod whose revision differs from the update
 	// revision only in the images of containers and sidecars (init containers with restartPolicy Always), and in pod
-	// labels and annotations: one write instead of two, no scheduling, and the pod keeps its name, UID, IP and
-	// volumes; the kubelet restarts the changed containers. Any other change recreates the pod, a new image for any
+	// labels and annotations (which the patch carries over too): one write instead of two, no scheduling, and the
+	// pod keeps its name, UID, IP and volumes; the kubelet restarts the changed containers. Any other change recreates the pod, a new image for any
 	// other init container too (the kubelet does not run those again in a running pod). Applies without maxSurge;
 	// with maxSurge pods are always recreated.
 	// +optional

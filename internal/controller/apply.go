@@ -196,7 +196,7 @@ func (r *NodeAgentSetReconciler) updatePods(ctx context.Context, set *v1alpha1.N
 	errs := inParallel(updates, func(u planner.PodUpdate) error {
 		hash := u.Revision.Labels[v1alpha1.ControllerRevisionHashLabel]
 		mark := revisionMark(hash, u.NodeOverride)
-		body, err := podUpdatePatch(u.Pod, hash, u.NodeOverride, u.Images)
+		body, err := podUpdatePatch(u.Pod, hash, u.NodeOverride, u)
 		if err == nil {
 			// The cached pod is shared with the informer: the writer patches a copy.
 			err = r.pods.PatchPod(ctx, u.Pod.DeepCopy(), client.RawPatch(types.StrategicMergePatchType, body))
@@ -234,10 +234,12 @@ func podRevisionMark(pod *corev1.Pod) string {
 }
 
 // podUpdatePatch is the strategic merge patch that moves pod to the revision hash and node override (its
-// annotation is set, or removed for none, when it changes) and sets the given container images (containers and init
-// containers are merged by name). It carries the pod's UID, which the API server checks, so the patch cannot land
-// on another pod of the same name.
-func podUpdatePatch(pod *corev1.Pod, hash, override string, images map[string]string) ([]byte, error) {
+// annotation is set, or removed for none, when it changes) and sets the update's container images (containers and
+// init containers are merged by name) and template labels and annotations (a nil value removes the key; a key the
+// pod already has as asked is left out). It carries the pod's UID, which the API server checks, so the patch cannot
+// land on another pod of the same name.
+func podUpdatePatch(pod *corev1.Pod, hash, override string, u planner.PodUpdate) ([]byte, error) {
+	images := u.Images
 	spec := map[string]any{}
 	byName := func(containers []corev1.Container) []map[string]any {
 		var out []map[string]any
@@ -254,11 +256,13 @@ func podUpdatePatch(pod *corev1.Pod, hash, override string, images map[string]st
 	if cs := byName(pod.Spec.InitContainers); len(cs) > 0 {
 		spec["initContainers"] = cs
 	}
+	labels := metadataPatch(pod.Labels, u.Labels)
+	labels[v1alpha1.ControllerRevisionHashLabel] = hash
 	metadata := map[string]any{
 		"uid":    pod.UID,
-		"labels": map[string]string{v1alpha1.ControllerRevisionHashLabel: hash},
+		"labels": labels,
 	}
-	annotations := map[string]any{}
+	annotations := metadataPatch(pod.Annotations, u.Annotations)
 	if have, ok := pod.Annotations[v1alpha1.NodeOverrideAnnotation]; have != override || (ok && override == "") {
 		var value any = override
 		if override == "" {
@@ -290,6 +294,22 @@ func podUpdatePatch(pod *corev1.Pod, hash, override string, images map[string]st
 		patch["spec"] = spec
 	}
 	return json.Marshal(patch)
+}
+
+// metadataPatch is the part of a strategic merge patch of labels or annotations that brings have to the changes in
+// want (a nil value removes a key): only what differs, a key to remove only when have holds it.
+func metadataPatch(have map[string]string, want map[string]*string) map[string]any {
+	out := map[string]any{}
+	for k, v := range want {
+		current, ok := have[k]
+		switch {
+		case v == nil && ok:
+			out[k] = nil
+		case v != nil && (!ok || current != *v):
+			out[k] = *v
+		}
+	}
+	return out
 }
 
 // inParallel runs write for every item at once, as upstream issues a batch's creates and deletes, and returns the

@@ -10,8 +10,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	testingclock "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
+	"github.com/nodeagentset/nodeagentset/internal/planner"
 )
 
 func TestExpectations(t *testing.T) {
@@ -158,13 +160,18 @@ func TestPodUpdatePatch(t *testing.T) {
 	}
 	overridden := pod.DeepCopy()
 	overridden.Annotations = map[string]string{v1alpha1.NodeOverrideAnnotation: "large"}
+	labelled := pod.DeepCopy()
+	labelled.Labels = map[string]string{"app": "agent", "version": "v1", "tier": "node"}
+	labelled.Annotations = map[string]string{"old-note": "y"}
 	// An image patch also records the changed containers' status before it, for availability to compare with.
 	tests := []struct {
-		name     string
-		pod      *corev1.Pod
-		override string
-		images   map[string]string
-		want     string
+		name        string
+		pod         *corev1.Pod
+		override    string
+		images      map[string]string
+		labels      map[string]*string
+		annotations map[string]*string
+		want        string
 	}{
 		{name: "relabel only", want: `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"}}`},
 		{name: "relabel to an override", override: "small",
@@ -180,6 +187,12 @@ func TestPodUpdatePatch(t *testing.T) {
 			images: map[string]string{"init": "busybox:2", "sidecar": "side:1", "gone": "x"},
 			want: `{"metadata":{"annotations":{"apps.nodeagentset.io/in-place-update-state":"{\"revision\":\"h2\",\"containers\":{\"init\":{\"restartCount\":0}}}"},` +
 				`"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"initContainers":[{"image":"busybox:2","name":"init"}]}}`},
+		{name: "an image with the template's label and annotation changes; what the pod already has is left out",
+			pod: labelled, images: map[string]string{"agent": "agent:2"},
+			labels:      map[string]*string{"version": ptr.To("v2"), "tier": nil, "app": ptr.To("agent"), "absent": nil},
+			annotations: map[string]*string{"note": ptr.To("x"), "old-note": nil},
+			want: `{"metadata":{"annotations":{"apps.nodeagentset.io/in-place-update-state":"{\"revision\":\"h2\",\"containers\":{\"agent\":{\"image\":\"agent:1\",\"imageID\":\"id-1\",\"restartCount\":3}}}","note":"x","old-note":null},` +
+				`"labels":{"controller-revision-hash":"h2","tier":null,"version":"v2"},"uid":"uid-1"},"spec":{"containers":[{"image":"agent:2","name":"agent"}]}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,7 +200,7 @@ func TestPodUpdatePatch(t *testing.T) {
 			if tt.pod != nil {
 				p = tt.pod
 			}
-			got, err := podUpdatePatch(p, "h2", tt.override, tt.images)
+			got, err := podUpdatePatch(p, "h2", tt.override, planner.PodUpdate{Images: tt.images, Labels: tt.labels, Annotations: tt.annotations})
 			if err != nil {
 				t.Fatal(err)
 			}

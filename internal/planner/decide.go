@@ -110,6 +110,9 @@ type decision struct {
 
 	// templates are the revisions' decoded contents by hash, filled as the pass needs them (in-place updates).
 	templates map[string]*revision.Content
+	// inPlaceChanges are, by the hash of a pod's revision, what an in-place update to the update revision changes
+	// (nil when it cannot be made in place), worked out once per pass.
+	inPlaceChanges map[string]*inPlaceChange
 }
 
 func newDecision(s Snapshot) *decision {

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 
@@ -9,34 +11,88 @@ import (
 	"github.com/nodeagentset/nodeagentset/internal/revision"
 )
 
-// inPlaceImages returns the container images (by container name) that move pod, on the node st, to the update
-// revision when that is all that differs between its revision's template and the update revision's, and the policy
-// allows it. The node overrides must not change the pod either: both revisions carry the same spec.nodeOverrides
-// and the pod already runs the override its node takes now; otherwise the pod is recreated.
-func (d *decision) inPlaceImages(st *nodeState, pod *corev1.Pod) (map[string]string, bool) {
+// inPlaceChange is what moving a pod from one revision to the update revision in place changes.
+type inPlaceChange struct {
+	// images are the new container images by container name.
+	images map[string]string
+	// labels and annotations are the template's changes (see templateMetadataChange).
+	labels, annotations map[string]*string
+}
+
+// inPlaceUpdate returns what moves pod, on the node st, to the update revision in place, when only container images
+// (and the template's labels and annotations) differ between its revision's template and the update revision's, and
+// the policy allows it. The node overrides must not change the pod either: both revisions carry the same
+// spec.nodeOverrides and the pod already runs the override its node takes now; otherwise the pod is recreated.
+func (d *decision) inPlaceUpdate(st *nodeState, pod *corev1.Pod) (*inPlaceChange, bool) {
 	if !d.strategy.inPlace || d.snap.UpdateRevision == nil {
 		return nil, false
 	}
-	from := d.contentOfHash(pod.Labels[v1alpha1.ControllerRevisionHashLabel])
-	to := d.contentOfHash(d.hash)
-	if from == nil || to == nil {
-		return nil, false
-	}
-	if !equality.Semantic.DeepEqual(from.NodeOverrides, to.NodeOverrides) ||
-		placement.PodOverride(pod) != placement.OverrideName(st.override) {
-		return nil, false
-	}
-	images, ok := ImageOnlyChange(from.Template, to.Template)
-	if !ok {
+	change := d.inPlaceChangeFrom(pod.Labels[v1alpha1.ControllerRevisionHashLabel])
+	if change == nil || placement.PodOverride(pod) != placement.OverrideName(st.override) {
 		return nil, false
 	}
 	// The pod must have each container the change names; one that someone edited out is recreated instead.
-	for name := range images {
+	for name := range change.images {
 		if !hasContainer(pod, name) {
 			return nil, false
 		}
 	}
-	return images, true
+	return change, true
+}
+
+// inPlaceChangeFrom is what an in-place update from the revision with hash to the update revision changes; nil when
+// a pod of that revision cannot be updated in place.
+func (d *decision) inPlaceChangeFrom(hash string) *inPlaceChange {
+	if c, ok := d.inPlaceChanges[hash]; ok {
+		return c
+	}
+	var change *inPlaceChange
+	from, to := d.contentOfHash(hash), d.contentOfHash(d.hash)
+	if from != nil && to != nil && equality.Semantic.DeepEqual(from.NodeOverrides, to.NodeOverrides) {
+		if images, ok := ImageOnlyChange(from.Template, to.Template); ok {
+			labels, annotations := templateMetadataChange(from.Template, to.Template)
+			change = &inPlaceChange{images: images, labels: labels, annotations: annotations}
+		}
+	}
+	if d.inPlaceChanges == nil {
+		d.inPlaceChanges = map[string]*inPlaceChange{}
+	}
+	d.inPlaceChanges[hash] = change
+	return change
+}
+
+// templateMetadataChange is how the labels and annotations of template to differ from template from's: each key
+// that to adds or gives another value maps to its value, each key that to drops maps to nil. A pod updated in place
+// gets these, as a pod created from to would carry them; the keys the controller itself sets on pods are left out,
+// and so is every key that neither template names (someone else's). nil when nothing differs.
+func templateMetadataChange(from, to *corev1.PodTemplateSpec) (labels, annotations map[string]*string) {
+	diff := func(a, b map[string]string, reserved ...string) map[string]*string {
+		var out map[string]*string
+		put := func(k string, v *string) {
+			if slices.Contains(reserved, k) {
+				return
+			}
+			if out == nil {
+				out = map[string]*string{}
+			}
+			out[k] = v
+		}
+		for k, v := range b {
+			if old, ok := a[k]; !ok || old != v {
+				put(k, &v)
+			}
+		}
+		for k := range a {
+			if _, ok := b[k]; !ok {
+				put(k, nil)
+			}
+		}
+		return out
+	}
+	labels = diff(from.Labels, to.Labels, v1alpha1.ControllerRevisionHashLabel)
+	annotations = diff(from.Annotations, to.Annotations, v1alpha1.NodeOverrideAnnotation,
+		v1alpha1.InPlaceUpdateStateAnnotation, v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation)
+	return labels, annotations
 }
 
 // contentOfHash reads the template and node overrides of the set's revision with hash; nil when there is none or it

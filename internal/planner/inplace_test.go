@@ -195,3 +195,52 @@ func TestInPlaceRollingUpdate(t *testing.T) {
 		})
 	}
 }
+
+func TestTemplateMetadataChange(t *testing.T) {
+	tmpl := func(labels, annotations map[string]string) *corev1.PodTemplateSpec {
+		return &corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations}}
+	}
+	show := func(m map[string]*string) string {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		out := ""
+		for _, k := range keys {
+			v := "<remove>"
+			if m[k] != nil {
+				v = *m[k]
+			}
+			out += k + "=" + v + " "
+		}
+		return out
+	}
+	tests := []struct {
+		name                   string
+		from, to               *corev1.PodTemplateSpec
+		wantLabels, wantAnnots string
+	}{
+		{name: "the same metadata: nothing",
+			from: tmpl(map[string]string{"app": "a"}, nil), to: tmpl(map[string]string{"app": "a"}, map[string]string{})},
+		{name: "a label changed, one added, one dropped; an annotation added",
+			from:       tmpl(map[string]string{"app": "a", "version": "v1", "tier": "node"}, nil),
+			to:         tmpl(map[string]string{"app": "a", "version": "v2", "team": "obs"}, map[string]string{"note": "x"}),
+			wantLabels: "team=obs tier=<remove> version=v2 ", wantAnnots: "note=x "},
+		{name: "the controller's own keys are never the template's to change",
+			from: tmpl(map[string]string{v1alpha1.ControllerRevisionHashLabel: "h1"},
+				map[string]string{v1alpha1.NodeOverrideAnnotation: "a", v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation: "true"}),
+			to: tmpl(nil, map[string]string{v1alpha1.InPlaceUpdateStateAnnotation: "{}"})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			labels, annotations := templateMetadataChange(tt.from, tt.to)
+			if got := show(labels); got != tt.wantLabels {
+				t.Errorf("labels %q, want %q", got, tt.wantLabels)
+			}
+			if got := show(annotations); got != tt.wantAnnots {
+				t.Errorf("annotations %q, want %q", got, tt.wantAnnots)
+			}
+		})
+	}
+}

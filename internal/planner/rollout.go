@@ -214,8 +214,9 @@ func (d *decision) unavailableUpdate() {
 			how = "is not available; replacing it at once"
 		}
 		msg := fmt.Sprintf("pod %s/%s on node %s is of an old revision and %s", c.old.Namespace, c.old.Name, c.st.name(), how)
-		if images, ok := d.inPlaceImages(c.st, c.old); ok {
-			d.update(PodUpdate{Pod: c.old, Revision: d.snap.UpdateRevision, Images: images, Reason: UpdateInPlace,
+		if change, ok := d.inPlaceUpdate(c.st, c.old); ok {
+			d.update(PodUpdate{Pod: c.old, Revision: d.snap.UpdateRevision, Images: change.images,
+				Labels: change.labels, Annotations: change.annotations, Reason: UpdateInPlace,
 				NodeOverride: placement.OverrideName(c.st.override), Message: msg + " in place: only container images differ"})
 			continue
 		}

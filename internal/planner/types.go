@@ -93,6 +93,10 @@ type PodUpdate struct {
 	Revision *appsv1.ControllerRevision
 	// Images maps a container name (init or regular container) to its new image; empty for a relabel.
 	Images map[string]string
+	// Labels and Annotations are, for an in-place image update, how the template's labels and annotations changed
+	// from the pod's revision to Revision: a key maps to its new value, or to nil when Revision's template dropped
+	// it. Keys neither template names are not the controller's to touch.
+	Labels, Annotations map[string]*string
 	// NodeOverride names the spec.nodeOverrides entry of Revision that applies to the pod's node ("" for none); it
 	// is written to the pod's NodeOverrideAnnotation with the new hash.
 	NodeOverride string

@@ -27,7 +27,7 @@ var _ = Describe("in-place image updates", func() {
 		return set
 	}
 
-	It("an image-only change patches every pod in place, never with more than maxUnavailable nodes down", func(ctx SpecContext) {
+	It("an image change patches every pod in place, with the template's new labels and annotations, never with more than maxUnavailable nodes down", func(ctx SpecContext) {
 		const maxUnavailable = 2
 		set := inPlaceSet("inplace", maxUnavailable)
 		set.Spec.Template.Spec.Containers[0].Image = imageV1
@@ -40,7 +40,11 @@ var _ = Describe("in-place image updates", func() {
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(watch.Stop)
 
-		updateSet(ctx, set, setImage(imageV2))
+		updateSet(ctx, set, func(s *v1alpha1.NodeAgentSet) {
+			setImage(imageV2)(s)
+			s.Spec.Template.Labels["version"] = "v2"
+			s.Spec.Template.Annotations = map[string]string{"example.com/note": "rolled in place"}
+		})
 		after := expectSettled(ctx, set, rolloutTimeout, nodes...)
 
 		Expect(watch.Violations()).To(BeEmpty(), "bounds during the rollout")
@@ -49,6 +53,8 @@ var _ = Describe("in-place image updates", func() {
 		for _, p := range after.Pods {
 			Expect(p.Spec.Containers[0].Image).To(Equal(imageV2))
 			Expect(p.Labels).To(HaveKeyWithValue(v1alpha1.ControllerRevisionHashLabel, hashOf(after)))
+			Expect(p.Labels).To(HaveKeyWithValue("version", "v2"), "pod %s carries the template's new label", p.Name)
+			Expect(p.Annotations).To(HaveKeyWithValue("example.com/note", "rolled in place"))
 			Expect(p.Status.ContainerStatuses).To(HaveLen(1))
 			Expect(p.Status.ContainerStatuses[0].Image).To(Equal(imageV2))
 			Expect(p.Status.ContainerStatuses[0].RestartCount).To(BeEquivalentTo(1), "pod %s restarted once", p.Name)
