@@ -8,6 +8,7 @@ import (
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/placement"
+	"github.com/nodeagentset/nodeagentset/internal/podspec"
 	"github.com/nodeagentset/nodeagentset/internal/revision"
 )
 
@@ -125,7 +126,9 @@ func (d *decision) contentOfHash(hash string) *revision.Content {
 // in the template's labels and annotations, and returns the changed images by container name. Identical templates
 // are not an image-only change, and neither is a new image for any other init container: the kubelet runs those
 // once, before the pod's containers start, and never again in a running pod (it restarts a sidecar whose image
-// changed, but skips the init containers that completed), so only a new pod runs the new image.
+// changed, but skips the init containers that completed), so only a new pod runs the new image. Nor is a new image
+// whose default pull policy differs from the old one's (from a version tag to :latest, say) while the template
+// leaves the policy to the API server: a pod's imagePullPolicy cannot be changed, and a new pod would get the other.
 func ImageOnlyChange(from, to *corev1.PodTemplateSpec) (map[string]string, bool) {
 	a, b := from.Spec.DeepCopy(), to.Spec.DeepCopy()
 	images := map[string]string{}
@@ -139,6 +142,9 @@ func ImageOnlyChange(from, to *corev1.PodTemplateSpec) (map[string]string, bool)
 			}
 			if x[i].Image != y[i].Image {
 				if init && !isSidecar(&y[i]) {
+					return false
+				}
+				if podspec.PullPolicyOf(&x[i]) != podspec.PullPolicyOf(&y[i]) {
 					return false
 				}
 				images[y[i].Name] = y[i].Image

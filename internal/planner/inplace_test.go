@@ -34,6 +34,7 @@ func TestImageOnlyChange(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
+		from   *corev1.PodTemplateSpec // nil: tmpl(nil)
 		to     *corev1.PodTemplateSpec
 		want   map[string]string
 		wantOK bool
@@ -57,6 +58,18 @@ func TestImageOnlyChange(t *testing.T) {
 			t.Spec.InitContainers[0].Image = "init:2"
 			t.Spec.InitContainers[0].RestartPolicy = ptr.To(corev1.ContainerRestartPolicyAlways)
 		})},
+		// A pod's imagePullPolicy cannot be patched, and a pod created for :latest would pull Always.
+		{name: "a version tag to :latest, the pull policy left to the default", to: tmpl(func(t *corev1.PodTemplateSpec) {
+			t.Spec.Containers[0].Image = "agent:latest"
+		})},
+		{name: "a version tag to :latest with the pull policy set in both", to: tmpl(func(t *corev1.PodTemplateSpec) {
+			t.Spec.Containers[0].Image = "agent:latest"
+			t.Spec.Containers[0].ImagePullPolicy = corev1.PullIfNotPresent
+		}), from: tmpl(func(t *corev1.PodTemplateSpec) { t.Spec.Containers[0].ImagePullPolicy = corev1.PullIfNotPresent }),
+			want: map[string]string{"agent": "agent:latest"}, wantOK: true},
+		{name: "a version tag to a digest", to: tmpl(func(t *corev1.PodTemplateSpec) {
+			t.Spec.Containers[0].Image = "agent@sha256:0123"
+		}), want: map[string]string{"agent": "agent@sha256:0123"}, wantOK: true},
 		{name: "an image and an env var", to: tmpl(func(t *corev1.PodTemplateSpec) {
 			t.Spec.Containers[0].Image = "agent:2"
 			t.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "A", Value: "1"}}
@@ -70,7 +83,11 @@ func TestImageOnlyChange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := ImageOnlyChange(tmpl(nil), tt.to)
+			from := tt.from
+			if from == nil {
+				from = tmpl(nil)
+			}
+			got, ok := ImageOnlyChange(from, tt.to)
 			if ok != tt.wantOK || fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("ImageOnlyChange = %v, %v; want %v, %v", got, ok, tt.want, tt.wantOK)
 			}

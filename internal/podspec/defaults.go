@@ -130,6 +130,15 @@ func defaultContainer(c *corev1.Container, hostNetwork bool) {
 	}
 }
 
+// PullPolicyOf is the imagePullPolicy a pod created with container c gets: c's own, or the API server's default for
+// its image.
+func PullPolicyOf(c *corev1.Container) corev1.PullPolicy {
+	if c.ImagePullPolicy != "" {
+		return c.ImagePullPolicy
+	}
+	return defaultPullPolicy(c.Image)
+}
+
 // defaultPullPolicy is Always for an image without a tag or with :latest, IfNotPresent otherwise.
 func defaultPullPolicy(image string) corev1.PullPolicy {
 	if strings.Contains(image, "@") {
