@@ -296,17 +296,19 @@ func podUpdatePatch(pod *corev1.Pod, hash, override string, u planner.PodUpdate)
 	return json.Marshal(patch)
 }
 
-// metadataPatch is the part of a strategic merge patch of labels or annotations that brings have to the changes in
-// want (a nil value removes a key): only what differs, a key to remove only when have holds it.
-func metadataPatch(have map[string]string, want map[string]*string) map[string]any {
+// metadataPatch is the part of a strategic merge patch of labels or annotations that applies change to have: the
+// keys to set that have lacks or holds otherwise, and the keys to remove that have still holds with the value the
+// template dropped (one someone set to another value since is theirs).
+func metadataPatch(have map[string]string, change planner.MetadataChange) map[string]any {
 	out := map[string]any{}
-	for k, v := range want {
-		current, ok := have[k]
-		switch {
-		case v == nil && ok:
+	for k, v := range change.Set {
+		if current, ok := have[k]; !ok || current != v {
+			out[k] = v
+		}
+	}
+	for k, v := range change.Remove {
+		if current, ok := have[k]; ok && current == v {
 			out[k] = nil
-		case v != nil && (!ok || current != *v):
-			out[k] = *v
 		}
 	}
 	return out

@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	testingclock "k8s.io/utils/clock/testing"
-	"k8s.io/utils/ptr"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
 	"github.com/nodeagentset/nodeagentset/internal/planner"
@@ -161,7 +160,8 @@ func TestPodUpdatePatch(t *testing.T) {
 	overridden := pod.DeepCopy()
 	overridden.Annotations = map[string]string{v1alpha1.NodeOverrideAnnotation: "large"}
 	labelled := pod.DeepCopy()
-	labelled.Labels = map[string]string{"app": "agent", "version": "v1", "tier": "node"}
+	// "team" was set to another value on the pod than the template had: it stays.
+	labelled.Labels = map[string]string{"app": "agent", "version": "v1", "tier": "node", "team": "infra"}
 	labelled.Annotations = map[string]string{"old-note": "y"}
 	// An image patch also records the changed containers' status before it, for availability to compare with.
 	tests := []struct {
@@ -169,8 +169,8 @@ func TestPodUpdatePatch(t *testing.T) {
 		pod         *corev1.Pod
 		override    string
 		images      map[string]string
-		labels      map[string]*string
-		annotations map[string]*string
+		labels      planner.MetadataChange
+		annotations planner.MetadataChange
 		want        string
 	}{
 		{name: "relabel only", want: `{"metadata":{"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"}}`},
@@ -189,8 +189,9 @@ func TestPodUpdatePatch(t *testing.T) {
 				`"labels":{"controller-revision-hash":"h2"},"uid":"uid-1"},"spec":{"initContainers":[{"image":"busybox:2","name":"init"}]}}`},
 		{name: "an image with the template's label and annotation changes; what the pod already has is left out",
 			pod: labelled, images: map[string]string{"agent": "agent:2"},
-			labels:      map[string]*string{"version": ptr.To("v2"), "tier": nil, "app": ptr.To("agent"), "absent": nil},
-			annotations: map[string]*string{"note": ptr.To("x"), "old-note": nil},
+			labels: planner.MetadataChange{Set: map[string]string{"version": "v2", "app": "agent"},
+				Remove: map[string]string{"tier": "node", "absent": "x", "team": "obs"}},
+			annotations: planner.MetadataChange{Set: map[string]string{"note": "x"}, Remove: map[string]string{"old-note": "y"}},
 			want: `{"metadata":{"annotations":{"apps.nodeagentset.io/in-place-update-state":"{\"revision\":\"h2\",\"containers\":{\"agent\":{\"image\":\"agent:1\",\"imageID\":\"id-1\",\"restartCount\":3}}}","note":"x","old-note":null},` +
 				`"labels":{"controller-revision-hash":"h2","tier":null,"version":"v2"},"uid":"uid-1"},"spec":{"containers":[{"image":"agent:2","name":"agent"}]}}`},
 	}

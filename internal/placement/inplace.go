@@ -2,9 +2,11 @@ package placement
 
 import (
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
 
 	v1alpha1 "github.com/nodeagentset/nodeagentset/api/v1alpha1"
@@ -47,17 +49,13 @@ func NewInPlaceUpdateState(pod *corev1.Pod, revision string, images map[string]s
 }
 
 // inPlaceUpdateProgress reports whether pod was patched in place and the kubelet has not yet reported every changed
-// container started again on its new image: running and ready, showing the spec's image or an imageID other than
-// before, and started since the patch (restartCount up, or another container than before). A container that had
-// never started (its image could not be pulled) starts on the new image with restartCount 0, so the container ID
-// tells that start. A container that already ran the spec's image before the patch has nothing to wait for: the
-// kubelet does not restart it. A pod without the annotation, or whose annotation is unreadable, has nothing pending:
-// it was created with its images.
+// container started again on its new image, and, when none is pending, since when the last of them runs (zero if
+// none says). See containerRestartedOnNewImage for what counts. A pod without the annotation, or whose annotation
+// is unreadable, has nothing pending: it was created with its images.
 //
-// When nothing is pending, startedAt is when the last of the changed containers started running (zero if none
-// says). The kubelet kills and starts a changed container in one sync, so a pod without readiness probes may never
-// report itself not ready in between, and its Ready transition time can predate the patch; minReadySeconds counts
-// from the later of the two.
+// startedAt matters for minReadySeconds: the kubelet kills and starts a changed container in one sync, so a pod
+// without readiness probes may never report itself not ready in between, and its Ready transition time can predate
+// the patch; minReadySeconds counts from the later of the two.
 func inPlaceUpdateProgress(pod *corev1.Pod) (pending bool, startedAt time.Time) {
 	raw, ok := pod.Annotations[v1alpha1.InPlaceUpdateStateAnnotation]
 	if !ok {
@@ -90,8 +88,26 @@ func inPlaceUpdateProgress(pod *corev1.Pod) (pending bool, startedAt time.Time) 
 	return false, startedAt
 }
 
-// containerRestartedOnNewImage reports whether the container name runs specImage since the patch (see
-// inPlaceUpdateProgress), and since when.
+// InPlaceUpdatePending reports whether pod was patched in place to its current revision and the kubelet has not yet
+// run every changed container on its new image.
+func InPlaceUpdatePending(pod *corev1.Pod) bool {
+	pending, _ := inPlaceUpdateProgress(pod)
+	return pending
+}
+
+// containerRestartedOnNewImage reports whether the container name runs specImage since the patch, and since when.
+// It must be running and ready, and:
+//   - on the new image: the status names specImage (both normalized as the runtime reports them), or shows its
+//     digest; or, when the container ran before the patch, shows another image ID than then (a runtime may report
+//     the image by another of its tags). Without an earlier image ID that last test would accept the old image
+//     starting late (a pod patched while still pulling it), so it is not made;
+//   - started since the patch: restartCount up, or another container than before. A container that had never
+//     started (its image could not be pulled) starts on the new image with restartCount 0; its container ID tells
+//     that start. A state written before container IDs were recorded (an image ID but no container ID) uses the
+//     restart count alone.
+//
+// A container that already ran the spec's image before the patch has nothing to wait for: the kubelet does not
+// restart it.
 func containerRestartedOnNewImage(pod *corev1.Pod, name, specImage string, before ContainerBeforePatch) (bool, time.Time) {
 	for _, list := range [][]corev1.ContainerStatus{pod.Status.ContainerStatuses, pod.Status.InitContainerStatuses} {
 		for i := range list {
@@ -103,15 +119,76 @@ func containerRestartedOnNewImage(pod *corev1.Pod, name, specImage string, befor
 				return false, time.Time{}
 			}
 			at := cs.State.Running.StartedAt.Time
-			if before.Image == specImage {
-				return cs.Image == specImage, at
+			if before.ImageID != "" && sameImage(before.Image, specImage) {
+				return runsImage(cs, specImage), at
 			}
-			newImage := cs.Image == specImage || (cs.ImageID != "" && cs.ImageID != before.ImageID)
-			started := cs.RestartCount > before.RestartCount || cs.ContainerID != before.ContainerID
+			newImage := runsImage(cs, specImage) ||
+				(before.ImageID != "" && cs.ImageID != "" && cs.ImageID != before.ImageID)
+			containerIDRecorded := before.ContainerID != "" || before.ImageID == ""
+			started := cs.RestartCount > before.RestartCount ||
+				(containerIDRecorded && cs.ContainerID != before.ContainerID)
 			return newImage && started, at
 		}
 	}
 	return false, time.Time{}
+}
+
+// runsImage reports whether the status cs shows the spec image: the same reference once both are normalized, or,
+// for an image pinned by digest, an image ID with that digest.
+func runsImage(cs *corev1.ContainerStatus, image string) bool {
+	if sameImage(cs.Image, image) {
+		return true
+	}
+	if i := strings.LastIndex(image, "@"); i >= 0 && cs.ImageID != "" {
+		return strings.HasSuffix(cs.ImageID, image[i+1:])
+	}
+	return false
+}
+
+// sameImage reports whether two image references name the same image once normalized as container runtimes report
+// them (docker.io/library/ for a short Docker Hub name, :latest for no tag), e.g. "nginx:1.25" and
+// "docker.io/library/nginx:1.25". References that do not parse are compared as written.
+func sameImage(a, b string) bool {
+	if a == b {
+		return true
+	}
+	na, okA := normalizedImages.of(a)
+	nb, okB := normalizedImages.of(b)
+	return okA && okB && na == nb
+}
+
+// normalizedImages remembers normalized image references: every pass asks of each pod updated in place whether its
+// status shows the spec's image, and parsing a reference is a few regular expressions. The references repeat (a set
+// runs a few images); the memo is dropped whole when it grows past maxNormalizedImages.
+var normalizedImages = imageMemo{refs: map[string]normalizedImage{}}
+
+const maxNormalizedImages = 4096
+
+type imageMemo struct {
+	mu   sync.Mutex
+	refs map[string]normalizedImage
+}
+
+type normalizedImage struct {
+	ref string
+	ok  bool
+}
+
+func (m *imageMemo) of(image string) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if n, ok := m.refs[image]; ok {
+		return n.ref, n.ok
+	}
+	var n normalizedImage
+	if named, err := reference.ParseDockerRef(image); err == nil {
+		n = normalizedImage{ref: named.String(), ok: true}
+	}
+	if len(m.refs) >= maxNormalizedImages {
+		m.refs = map[string]normalizedImage{}
+	}
+	m.refs[image] = n
+	return n.ref, n.ok
 }
 
 // RestartsSinceRevision counts the container restarts of pod since it began running the revision its hash label

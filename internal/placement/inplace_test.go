@@ -63,6 +63,16 @@ func TestAvailabilityAfterAnInPlacePatch(t *testing.T) {
 		{name: "never started before the patch, now its first start on the new image (restart count still 0)",
 			before: &neverStarted, status: corev1.ContainerStatus{Name: "agent", Image: "agent:2", ImageID: "sha-2",
 				ContainerID: "c1", Ready: true, State: running}, rev: "h2", want: true},
+		{name: "never started before the patch, then the old image started late: not the new image",
+			before: &neverStarted, status: corev1.ContainerStatus{Name: "agent", Image: "docker.io/library/agent:1",
+				ImageID: "sha-1", ContainerID: "c1", Ready: true, State: running}, rev: "h2"},
+		{name: "never started before the patch, the new image reported normalized",
+			before: &neverStarted, status: corev1.ContainerStatus{Name: "agent", Image: "docker.io/library/agent:2",
+				ImageID: "sha-2", ContainerID: "c1", Ready: true, State: running}, rev: "h2", want: true},
+		{name: "a state from before container IDs were recorded: the restart count decides",
+			before: &corev1.ContainerStatus{Name: "agent", Image: "agent:1", ImageID: "sha-1", RestartCount: 2},
+			status: corev1.ContainerStatus{Name: "agent", Image: "agent:2", ImageID: "sha-2", ContainerID: "c2",
+				RestartCount: 2, Ready: true, State: running}, rev: "h2"},
 		{name: "already on the new image before the patch: the kubelet has nothing to restart",
 			before: &corev1.ContainerStatus{Name: "agent", Image: "agent:2", ImageID: "sha-2", ContainerID: "c1", RestartCount: 2},
 			status: corev1.ContainerStatus{Name: "agent", Image: "agent:2", ImageID: "sha-2", ContainerID: "c1",
@@ -122,3 +132,38 @@ func TestMinReadySecondsAfterAnInPlacePatch(t *testing.T) {
 		t.Errorf("without the annotation ReadySince = %v, want %v", since, readyBefore)
 	}
 }
+
+func TestRunsImage(t *testing.T) {
+	tests := []struct {
+		name   string
+		status corev1.ContainerStatus
+		spec   string
+		want   bool
+	}{
+		{name: "as written", status: corev1.ContainerStatus{Image: "agent:2"}, spec: "agent:2", want: true},
+		{name: "a short Docker Hub name, normalized by the runtime",
+			status: corev1.ContainerStatus{Image: "docker.io/library/nginx:1.25"}, spec: "nginx:1.25", want: true},
+		{name: "no tag is :latest", status: corev1.ContainerStatus{Image: "docker.io/library/nginx:latest"}, spec: "nginx", want: true},
+		{name: "another tag", status: corev1.ContainerStatus{Image: "docker.io/library/nginx:1.24"}, spec: "nginx:1.25"},
+		{name: "another registry", status: corev1.ContainerStatus{Image: "registry.example/nginx:1.25"}, spec: "nginx:1.25"},
+		{name: "pinned by digest, reported by tag with that digest's image ID",
+			status: corev1.ContainerStatus{Image: "registry.example/agent:2", ImageID: "registry.example/agent@sha256:" + digestA},
+			spec:   "registry.example/agent@sha256:" + digestA, want: true},
+		{name: "pinned by digest, another digest running",
+			status: corev1.ContainerStatus{Image: "registry.example/agent:2", ImageID: "registry.example/agent@sha256:" + digestB},
+			spec:   "registry.example/agent@sha256:" + digestA},
+		{name: "unparsable references compare as written", status: corev1.ContainerStatus{Image: "Not An Image"}, spec: "not-an-image"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := runsImage(&tt.status, tt.spec); got != tt.want {
+				t.Errorf("runsImage(%q, %q) = %v, want %v", tt.status.Image, tt.spec, got, tt.want)
+			}
+		})
+	}
+}
+
+const (
+	digestA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	digestB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+)

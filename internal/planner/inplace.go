@@ -1,7 +1,7 @@
 package planner
 
 import (
-	"slices"
+	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -17,7 +17,7 @@ type inPlaceChange struct {
 	// images are the new container images by container name.
 	images map[string]string
 	// labels and annotations are the template's changes (see templateMetadataChange).
-	labels, annotations map[string]*string
+	labels, annotations MetadataChange
 }
 
 // inPlaceUpdate returns what moves pod, on the node st, to the update revision in place, when only container images
@@ -30,6 +30,11 @@ func (d *decision) inPlaceUpdate(st *nodeState, pod *corev1.Pod) (*inPlaceChange
 	}
 	change := d.inPlaceChangeFrom(pod.Labels[v1alpha1.ControllerRevisionHashLabel])
 	if change == nil || placement.PodOverride(pod) != placement.OverrideName(st.override) {
+		return nil, false
+	}
+	// A pod still waiting for the kubelet to run its last in-place update is recreated: the kubelet may yet start
+	// the images of that update, which a second patch could not tell from the new ones.
+	if placement.InPlaceUpdatePending(pod) {
 		return nil, false
 	}
 	// The pod must have each container the change names; one that someone edited out is recreated instead.
@@ -52,6 +57,10 @@ func (d *decision) inPlaceChangeFrom(hash string) *inPlaceChange {
 	if from != nil && to != nil && equality.Semantic.DeepEqual(from.NodeOverrides, to.NodeOverrides) {
 		if images, ok := ImageOnlyChange(from.Template, to.Template); ok {
 			labels, annotations := templateMetadataChange(from.Template, to.Template)
+			if d.selectorMismatch != "" {
+				// The template's labels would take the pod out of the set's selector; only its images change.
+				labels = MetadataChange{}
+			}
 			change = &inPlaceChange{images: images, labels: labels, annotations: annotations}
 		}
 	}
@@ -62,38 +71,44 @@ func (d *decision) inPlaceChangeFrom(hash string) *inPlaceChange {
 	return change
 }
 
-// templateMetadataChange is how the labels and annotations of template to differ from template from's: each key
-// that to adds or gives another value maps to its value, each key that to drops maps to nil. A pod updated in place
-// gets these, as a pod created from to would carry them; the keys the controller itself sets on pods are left out,
-// and so is every key that neither template names (someone else's). nil when nothing differs.
-func templateMetadataChange(from, to *corev1.PodTemplateSpec) (labels, annotations map[string]*string) {
-	diff := func(a, b map[string]string, reserved ...string) map[string]*string {
-		var out map[string]*string
-		put := func(k string, v *string) {
-			if slices.Contains(reserved, k) {
-				return
-			}
-			if out == nil {
-				out = map[string]*string{}
-			}
-			out[k] = v
-		}
+// templateMetadataChange is how the labels and annotations that pods created from template to carry differ from
+// those of pods created from template from: what a pod updated in place needs to look like a new one. The revision
+// label is the patch's own business; the cluster-autoscaler annotation every pod gets unless the template sets it
+// is compared as pods carry it.
+func templateMetadataChange(from, to *corev1.PodTemplateSpec) (labels, annotations MetadataChange) {
+	diff := func(a, b map[string]string) MetadataChange {
+		var out MetadataChange
 		for k, v := range b {
 			if old, ok := a[k]; !ok || old != v {
-				put(k, &v)
+				if out.Set == nil {
+					out.Set = map[string]string{}
+				}
+				out.Set[k] = v
 			}
 		}
-		for k := range a {
+		for k, v := range a {
 			if _, ok := b[k]; !ok {
-				put(k, nil)
+				if out.Remove == nil {
+					out.Remove = map[string]string{}
+				}
+				out.Remove[k] = v
 			}
 		}
 		return out
 	}
-	labels = diff(from.Labels, to.Labels, v1alpha1.ControllerRevisionHashLabel)
-	annotations = diff(from.Annotations, to.Annotations, v1alpha1.NodeOverrideAnnotation,
-		v1alpha1.InPlaceUpdateStateAnnotation, v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation)
-	return labels, annotations
+	podLabels := func(t *corev1.PodTemplateSpec) map[string]string {
+		out := maps.Clone(t.Labels)
+		delete(out, v1alpha1.ControllerRevisionHashLabel)
+		return out
+	}
+	podAnnotations := func(t *corev1.PodTemplateSpec) map[string]string {
+		out := map[string]string{v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation: "true"}
+		maps.Copy(out, t.Annotations)
+		delete(out, v1alpha1.NodeOverrideAnnotation)
+		delete(out, v1alpha1.InPlaceUpdateStateAnnotation)
+		return out
+	}
+	return diff(podLabels(from), podLabels(to)), diff(podAnnotations(from), podAnnotations(to))
 }
 
 // contentOfHash reads the template and node overrides of the set's revision with hash; nil when there is none or it

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,8 +69,8 @@ func TestImageOnlyChange(t *testing.T) {
 		}), from: tmpl(func(t *corev1.PodTemplateSpec) { t.Spec.Containers[0].ImagePullPolicy = corev1.PullIfNotPresent }),
 			want: map[string]string{"agent": "agent:latest"}, wantOK: true},
 		{name: "a version tag to a digest", to: tmpl(func(t *corev1.PodTemplateSpec) {
-			t.Spec.Containers[0].Image = "agent@sha256:0123"
-		}), want: map[string]string{"agent": "agent@sha256:0123"}, wantOK: true},
+			t.Spec.Containers[0].Image = "agent@sha256:" + strings.Repeat("0", 64)
+		}), want: map[string]string{"agent": "agent@sha256:" + strings.Repeat("0", 64)}, wantOK: true},
 		{name: "an image and an env var", to: tmpl(func(t *corev1.PodTemplateSpec) {
 			t.Spec.Containers[0].Image = "agent:2"
 			t.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "A", Value: "1"}}
@@ -133,6 +134,14 @@ func patchedInPlace(p *corev1.Pod) {
 	p.Spec.Containers[0].Image = "agent:2"
 }
 
+// pendingInPlaceOnOld is a pod patched in place from agent:0 to the old revision's agent:1 that the kubelet has not
+// restarted yet.
+func pendingInPlaceOnOld(p *corev1.Pod) {
+	p.Status.ContainerStatuses[0].Image, p.Status.ContainerStatuses[0].ImageID = "agent:0", "id://agent:0"
+	raw, _ := json.Marshal(placement.NewInPlaceUpdateState(p, oldHash, map[string]string{"agent": "agent:1"}))
+	p.Annotations = map[string]string{v1alpha1.InPlaceUpdateStateAnnotation: string(raw)}
+}
+
 // restartedOnNewImage is the kubelet's answer: the container restarted on the new image, Ready again just now.
 func restartedOnNewImage(p *corev1.Pod) {
 	p.Status.ContainerStatuses[0].Image = "agent:2"
@@ -186,6 +195,10 @@ func TestInPlaceRollingUpdate(t *testing.T) {
 				oldOn("n2", patchedInPlace, restartedOnNewImage), oldOn("n3"), oldOn("n4")},
 			wantUpdates: []string{"old-n3:InPlaceUpdate:map[agent:agent:2]", "old-n4:InPlaceUpdate:map[agent:agent:2]"},
 			wantAvail:   4},
+		{name: "a pod still waiting for its last in-place update is recreated, not patched again", policy: v1alpha1.InPlaceIfPossiblePodUpdatePolicy,
+			mutate: newImage, pods: []*corev1.Pod{oldOn("n1", pendingInPlaceOnOld), oldOn("n2"), oldOn("n3"), oldOn("n4")},
+			wantUpdates: []string{"old-n2:InPlaceUpdate:map[agent:agent:2]"}, wantDeletes: []string{"old-n1:RollingUpdate"},
+			wantAvail: 3},
 		{name: "a change beyond images recreates", policy: v1alpha1.InPlaceIfPossiblePodUpdatePolicy,
 			mutate: newImageAndEnv, pods: []*corev1.Pod{oldOn("n1"), oldOn("n2"), oldOn("n3"), oldOn("n4")},
 			wantDeletes: []string{"old-n1:RollingUpdate", "old-n2:RollingUpdate"}, wantAvail: 4},
@@ -217,21 +230,16 @@ func TestTemplateMetadataChange(t *testing.T) {
 	tmpl := func(labels, annotations map[string]string) *corev1.PodTemplateSpec {
 		return &corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations}}
 	}
-	show := func(m map[string]*string) string {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
+	show := func(c MetadataChange) string {
+		var parts []string
+		for k, v := range c.Set {
+			parts = append(parts, k+"="+v)
 		}
-		sort.Strings(keys)
-		out := ""
-		for _, k := range keys {
-			v := "<remove>"
-			if m[k] != nil {
-				v = *m[k]
-			}
-			out += k + "=" + v + " "
+		for k, v := range c.Remove {
+			parts = append(parts, "-"+k+"("+v+")")
 		}
-		return out
+		sort.Strings(parts)
+		return fmt.Sprint(parts)
 	}
 	tests := []struct {
 		name                   string
@@ -239,24 +247,32 @@ func TestTemplateMetadataChange(t *testing.T) {
 		wantLabels, wantAnnots string
 	}{
 		{name: "the same metadata: nothing",
-			from: tmpl(map[string]string{"app": "a"}, nil), to: tmpl(map[string]string{"app": "a"}, map[string]string{})},
+			from: tmpl(map[string]string{"app": "a"}, nil), to: tmpl(map[string]string{"app": "a"}, map[string]string{}),
+			wantLabels: "[]", wantAnnots: "[]"},
 		{name: "a label changed, one added, one dropped; an annotation added",
 			from:       tmpl(map[string]string{"app": "a", "version": "v1", "tier": "node"}, nil),
 			to:         tmpl(map[string]string{"app": "a", "version": "v2", "team": "obs"}, map[string]string{"note": "x"}),
-			wantLabels: "team=obs tier=<remove> version=v2 ", wantAnnots: "note=x "},
+			wantLabels: "[-tier(node) team=obs version=v2]", wantAnnots: "[note=x]"},
 		{name: "the controller's own keys are never the template's to change",
 			from: tmpl(map[string]string{v1alpha1.ControllerRevisionHashLabel: "h1"},
-				map[string]string{v1alpha1.NodeOverrideAnnotation: "a", v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation: "true"}),
-			to: tmpl(nil, map[string]string{v1alpha1.InPlaceUpdateStateAnnotation: "{}"})},
+				map[string]string{v1alpha1.NodeOverrideAnnotation: "a"}),
+			to:         tmpl(nil, map[string]string{v1alpha1.InPlaceUpdateStateAnnotation: "{}"}),
+			wantLabels: "[]", wantAnnots: "[]"},
+		{name: "a cluster-autoscaler opt-out added: pods carry it instead of the default",
+			from: tmpl(nil, nil), to: tmpl(nil, map[string]string{v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation: "false"}),
+			wantLabels: "[]", wantAnnots: "[" + v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation + "=false]"},
+		{name: "the opt-out dropped: back to the default every pod gets",
+			from: tmpl(nil, map[string]string{v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation: "false"}), to: tmpl(nil, nil),
+			wantLabels: "[]", wantAnnots: "[" + v1alpha1.ClusterAutoscalerDaemonSetPodAnnotation + "=true]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			labels, annotations := templateMetadataChange(tt.from, tt.to)
 			if got := show(labels); got != tt.wantLabels {
-				t.Errorf("labels %q, want %q", got, tt.wantLabels)
+				t.Errorf("labels %s, want %s", got, tt.wantLabels)
 			}
 			if got := show(annotations); got != tt.wantAnnots {
-				t.Errorf("annotations %q, want %q", got, tt.wantAnnots)
+				t.Errorf("annotations %s, want %s", got, tt.wantAnnots)
 			}
 		})
 	}

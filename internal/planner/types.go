@@ -94,14 +94,21 @@ type PodUpdate struct {
 	// Images maps a container name (init or regular container) to its new image; empty for a relabel.
 	Images map[string]string
 	// Labels and Annotations are, for an in-place image update, how the template's labels and annotations changed
-	// from the pod's revision to Revision: a key maps to its new value, or to nil when Revision's template dropped
-	// it. Keys neither template names are not the controller's to touch.
-	Labels, Annotations map[string]*string
+	// from the pod's revision to Revision. Keys neither template names are not the controller's to touch.
+	Labels, Annotations MetadataChange
 	// NodeOverride names the spec.nodeOverrides entry of Revision that applies to the pod's node ("" for none); it
 	// is written to the pod's NodeOverrideAnnotation with the new hash.
 	NodeOverride string
 	Reason       UpdateReason
 	Message      string
+}
+
+// MetadataChange is how a template's labels or annotations changed from one revision to another.
+type MetadataChange struct {
+	// Set are the keys added or given another value, with the new value.
+	Set map[string]string
+	// Remove are the keys dropped, with the value they had: a pod whose value someone changed since keeps it.
+	Remove map[string]string
 }
 
 // UpdateReason says why a pod is changed in place.

@@ -1,6 +1,7 @@
 package podspec
 
 import (
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -109,5 +110,25 @@ func TestComparePodsIgnoresWhatTheServerAdds(t *testing.T) {
 	live.Spec.Containers[0].Args = []string{"--verbose"}
 	if d := ComparePods(live, want); d.Same() {
 		t.Error("an added argument went unnoticed")
+	}
+}
+
+// The API server's imagePullPolicy default: Always for the latest tag, written or implied.
+func TestDefaultPullPolicy(t *testing.T) {
+	digest := "@sha256:" + strings.Repeat("a", 64)
+	for image, want := range map[string]corev1.PullPolicy{
+		"agent":                           corev1.PullAlways,
+		"agent:latest":                    corev1.PullAlways,
+		"registry.example:5000/agent":     corev1.PullAlways,
+		"registry.example:5000/agent:1.2": corev1.PullIfNotPresent,
+		"agent:1.2":                       corev1.PullIfNotPresent,
+		"agent" + digest:                  corev1.PullIfNotPresent,
+		"agent:latest" + digest:           corev1.PullAlways,
+		"agent:1.2" + digest:              corev1.PullIfNotPresent,
+		"Not/A:Valid/Image:latest":        corev1.PullAlways,
+	} {
+		if got := defaultPullPolicy(image); got != want {
+			t.Errorf("defaultPullPolicy(%q) = %s, want %s", image, got, want)
+		}
 	}
 }

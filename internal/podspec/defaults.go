@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -139,13 +140,30 @@ func PullPolicyOf(c *corev1.Container) corev1.PullPolicy {
 	return defaultPullPolicy(c.Image)
 }
 
-// defaultPullPolicy is Always for an image without a tag or with :latest, IfNotPresent otherwise.
+// defaultPullPolicy is the API server's default for image: Always when its tag is latest (written, or implied by
+// neither a tag nor a digest), IfNotPresent otherwise ("agent:latest@sha256:..." is Always, "agent@sha256:..." is
+// not).
 func defaultPullPolicy(image string) corev1.PullPolicy {
-	if strings.Contains(image, "@") {
-		return corev1.PullIfNotPresent
+	tag := ""
+	if named, err := reference.ParseNormalizedNamed(image); err == nil {
+		_, digested := named.(reference.Digested)
+		switch tagged, ok := named.(reference.Tagged); {
+		case ok:
+			tag = tagged.Tag()
+		case !digested:
+			tag = "latest"
+		}
+	} else {
+		// Invalid references fail validation elsewhere; read the tag as written.
+		withoutDigest, _, _ := strings.Cut(image, "@")
+		last := withoutDigest[strings.LastIndex(withoutDigest, "/")+1:]
+		if i := strings.LastIndex(last, ":"); i < 0 {
+			tag = "latest"
+		} else {
+			tag = last[i+1:]
+		}
 	}
-	last := image[strings.LastIndex(image, "/")+1:]
-	if i := strings.LastIndex(last, ":"); i < 0 || last[i+1:] == "latest" {
+	if tag == "latest" {
 		return corev1.PullAlways
 	}
 	return corev1.PullIfNotPresent

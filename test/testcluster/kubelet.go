@@ -42,6 +42,11 @@ type KubeletOptions struct {
 	// Outcome decides each pod's fate. nil: every pod becomes ready.
 	Outcome func(*corev1.Pod) PodOutcome
 
+	// ReadyThroughRestart keeps a pod Ready, its Ready transition time unchanged, while the kubelet restarts a
+	// container whose image was changed in place, as for a container without a readiness probe that a kubelet kills
+	// and starts again in one sync.
+	ReadyThroughRestart bool
+
 	// ClockSkew shifts every time the kubelet writes into a pod's status (start and transition times) by this much:
 	// positive for a node whose clock runs ahead of the controller's. The moment of the write itself is unchanged.
 	ClockSkew time.Duration
@@ -224,9 +229,13 @@ func (k *Kubelet) forget(uid types.UID) {
 
 // restartChangedContainers does what a kubelet does when a running pod's container image is changed in place: it
 // stops the container (the pod turns not ready), then, after ReadyAfter, starts it on the new image (restartCount
-// + 1, the new image and image ID in its status) and the pod is ready again. Sidecars (init containers with
+// + 1, a new container ID, the new image and image ID in its status) and the pod is ready again. With
+// ReadyThroughRestart the pod stays Ready throughout, its Ready transition time unchanged, as for a container
+// without a readiness probe that the kubelet kills and starts in one sync. Sidecars (init containers with
 // restartPolicy Always) are restarted the same way; other init containers completed and are not run again, so a
-// new image for one changes nothing in the status.
+// new image for one changes nothing in the status. The Outcome for the pod with its new images holds here too: an
+// image that cannot be pulled leaves the container waiting in ImagePullBackOff, one that crash-loops leaves it in
+// CrashLoopBackOff, and the pod not ready.
 func (k *Kubelet) restartChangedContainers(ctx context.Context, pod *corev1.Pod) (time.Duration, error) {
 	changed := changedContainers(pod)
 	if len(changed) == 0 {
@@ -234,8 +243,11 @@ func (k *Kubelet) restartChangedContainers(ctx context.Context, pod *corev1.Pod)
 	}
 	updated := pod.DeepCopy()
 	now := metav1.Now()
-	ready := podConditionTrue(pod, corev1.PodReady)
-	if ready {
+	if _, restarting := k.restartMarked(pod.UID); !restarting {
+		k.markRestarting(pod.UID)
+		if k.opts.ReadyThroughRestart || !podConditionTrue(pod, corev1.PodReady) {
+			return k.opts.ReadyAfter, nil
+		}
 		// Stopping: the changed containers are not ready, and so neither is the pod.
 		for _, cs := range changedStatuses(updated, changed) {
 			cs.Ready = false
@@ -243,33 +255,71 @@ func (k *Kubelet) restartChangedContainers(ctx context.Context, pod *corev1.Pod)
 		}
 		setPodCondition(updated, corev1.ContainersReady, corev1.ConditionFalse, now)
 		setPodCondition(updated, corev1.PodReady, corev1.ConditionFalse, now)
-		k.markRestarting(pod.UID)
-	} else {
-		if wait := k.opts.ReadyAfter - time.Since(k.restartingSince(pod.UID)); wait > 0 {
-			return wait, nil
-		}
-		images := runningImages(pod)
-		started := true
-		for _, cs := range changedStatuses(updated, changed) {
+		return k.opts.ReadyAfter, k.writeRestartStatus(ctx, updated, false)
+	}
+	if wait := k.opts.ReadyAfter - time.Since(k.restartingSince(pod.UID)); wait > 0 {
+		return wait, nil
+	}
+	outcome := PodBecomesReady
+	if k.opts.Outcome != nil {
+		outcome = k.opts.Outcome(pod)
+	}
+	images := runningImages(pod)
+	started, notStarted := true, false
+	for _, cs := range changedStatuses(updated, changed) {
+		image := images[cs.Name]
+		stopped := corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+			ExitCode: 0, Reason: "Completed", FinishedAt: now}}
+		switch outcome {
+		case PodImagePullFails:
+			// No container is created: the status names the image the kubelet tries to pull.
+			cs.LastTerminationState = stopped
+			cs.Image, cs.ImageID, cs.ContainerID = image, "", ""
+			cs.Ready, cs.Started = false, &notStarted
+			cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
+				Reason: imagePullBackOff, Message: "Back-off pulling image " + image}}
+		case PodCrashLoops:
 			cs.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
-				ExitCode: 0, Reason: "Completed", FinishedAt: now}}
-			cs.Image, cs.ImageID = images[cs.Name], fakeImageID(images[cs.Name])
+				ExitCode: 1, Reason: "Error", FinishedAt: now}}
+			cs.Image, cs.ImageID = image, fakeImageID(image)
+			cs.RestartCount++
+			cs.ContainerID = fakeContainerID(pod, cs.Name, cs.RestartCount)
+			cs.Ready, cs.Started = false, &notStarted
+			cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
+				Reason: "CrashLoopBackOff", Message: "back-off restarting failed container " + cs.Name}}
+		default:
+			cs.LastTerminationState = stopped
+			cs.Image, cs.ImageID = image, fakeImageID(image)
 			cs.RestartCount++
 			cs.ContainerID = fakeContainerID(pod, cs.Name, cs.RestartCount)
 			cs.Ready, cs.Started = true, &started
 			cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
 		}
+	}
+	switch {
+	case outcome == PodImagePullFails || outcome == PodCrashLoops:
+		setPodCondition(updated, corev1.ContainersReady, corev1.ConditionFalse, now)
+		setPodCondition(updated, corev1.PodReady, corev1.ConditionFalse, now)
+	case !k.opts.ReadyThroughRestart:
 		setPodCondition(updated, corev1.ContainersReady, corev1.ConditionTrue, now)
 		setPodCondition(updated, corev1.PodReady, corev1.ConditionTrue, now)
 	}
-	_, err := k.cluster.Clientset.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
+	return 0, k.writeRestartStatus(ctx, updated, true)
+}
+
+// writeRestartStatus writes a status of an in-place restart; done ends the restart, so that the pod's next image
+// change starts another.
+func (k *Kubelet) writeRestartStatus(ctx context.Context, pod *corev1.Pod, done bool) error {
+	_, err := k.cluster.Clientset.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
-		return 0, nil // gone, or a newer version of the pod is on its way here
+		return nil // gone, or a newer version of the pod is on its way here
 	}
-	if err == nil && ready {
-		return k.opts.ReadyAfter, nil
+	if err == nil && done {
+		k.mu.Lock()
+		delete(k.restarting, pod.UID)
+		k.mu.Unlock()
 	}
-	return 0, err
+	return err
 }
 
 // runningImages are the spec's images of the containers and sidecars by name: what the kubelet keeps running.
@@ -338,6 +388,14 @@ func (k *Kubelet) markRestarting(uid types.UID) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.restarting[uid] = time.Now()
+}
+
+// restartMarked is when this kubelet began restarting the pod's changed containers, if it has.
+func (k *Kubelet) restartMarked(uid types.UID) (time.Time, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t, ok := k.restarting[uid]
+	return t, ok
 }
 
 // restartingSince is when this kubelet stopped the pod's changed containers (now, if it did not see that).

@@ -1,6 +1,9 @@
 package rollout
 
 import (
+	"sort"
+	"time"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -121,6 +124,44 @@ var _ = Describe("in-place image updates", func() {
 		}
 	})
 
+	It("a rollout in place to an image that cannot be pulled holds at maxUnavailable; the fix recreates the stuck pod", func(ctx SpecContext) {
+		set := inPlaceSet("pull", 1)
+		createSet(ctx, set)
+		nodes := createNodes(ctx, "node", 3)
+		before := expectSettled(ctx, set, settleTimeout, nodes...)
+
+		updateSet(ctx, set, setImage(imageMissing))
+		var stuck string
+		Eventually(func(g Gomega) {
+			v := view(ctx, set)
+			var waiting []string
+			for _, p := range v.Pods {
+				if w := p.Status.ContainerStatuses[0].State.Waiting; w != nil && w.Reason == "ImagePullBackOff" {
+					waiting = append(waiting, p.Name)
+				}
+			}
+			g.Expect(waiting).To(HaveLen(1), "one pod patched to the missing image")
+			stuck = waiting[0]
+		}).WithContext(ctx).WithTimeout(rolloutTimeout).Should(Succeed())
+		Expect(podIDs(before)).To(HaveKey(stuck), "the stuck pod was patched in place")
+
+		By("the fixed image: the pod still waiting for its last in-place update is recreated, the others patched")
+		updateSet(ctx, set, setImage(imageV2))
+		after := expectSettled(ctx, set, rolloutTimeout, nodes...)
+		for _, p := range after.Pods {
+			Expect(p.Spec.Containers[0].Image).To(Equal(imageV2))
+		}
+		ids := podIDs(after)
+		Expect(ids).NotTo(HaveKey(stuck), "pod %s was recreated", stuck)
+		kept := 0
+		for name, uid := range podIDs(before) {
+			if ids[name] == uid {
+				kept++
+			}
+		}
+		Expect(kept).To(Equal(len(nodes)-1), "the other pods were updated in place")
+	})
+
 	It("a change beyond images recreates the pods", func(ctx SpecContext) {
 		set := inPlaceSet("recreate", 1)
 		createSet(ctx, set)
@@ -135,6 +176,44 @@ var _ = Describe("in-place image updates", func() {
 		for _, p := range after.Pods {
 			Expect(p.Spec.Containers[0].Image).To(Equal(imageV2))
 			Expect(podIDs(before)).NotTo(HaveKey(p.Name), "pod %s is new", p.Name)
+		}
+	})
+})
+
+// A kubelet kills and starts a container without readiness probes in one sync, so the pod may report Ready all
+// along, its Ready transition from before the patch: minReadySeconds must count from the container's start.
+var _ = Describe("in-place image updates, pods ready through the restart", func() {
+	It("each restarted pod waits minReadySeconds before the next is patched", func(ctx SpecContext) {
+		opts := kubeletOptions()
+		opts.ReadyThroughRestart = true
+		ns := cluster.SpecNamespace(ctx, "inplace-ready", opts)
+		const minReady = 3
+		set := testcluster.NewSet(ns, "steady")
+		set.Spec.UpdateStrategy = testcluster.RollingUpdate(intstr.FromInt32(1), intstr.FromInt32(0))
+		set.Spec.UpdateStrategy.RollingUpdate.PodUpdatePolicy = v1alpha1.InPlaceIfPossiblePodUpdatePolicy
+		set.Spec.MinReadySeconds = minReady
+		createSet(ctx, set)
+		nodes := createNodes(ctx, "node", 3)
+		expectSettled(ctx, set, settleTimeout, nodes...)
+
+		updateSet(ctx, set, setImage(imageV2))
+		after := expectSettled(ctx, set, rolloutTimeout, nodes...)
+		var starts []time.Time
+		for _, p := range after.Pods {
+			cs := p.Status.ContainerStatuses[0]
+			Expect(cs.RestartCount).To(BeEquivalentTo(1), "pod %s was restarted in place", p.Name)
+			Expect(p.Status.Conditions).To(ContainElement(And(
+				HaveField("Type", corev1.PodReady),
+				HaveField("LastTransitionTime.Time", BeTemporally("<", cs.State.Running.StartedAt.Time)))),
+				"pod %s stayed Ready through its restart", p.Name)
+			starts = append(starts, cs.State.Running.StartedAt.Time)
+		}
+		sort.Slice(starts, func(i, j int) bool { return starts[i].Before(starts[j]) })
+		// With maxUnavailable 1 the next patch waits until the restarted pod has run minReadySeconds; the start times
+		// are stored to the second, hence the one second of slack.
+		for i := 1; i < len(starts); i++ {
+			Expect(starts[i].Sub(starts[i-1])).To(BeNumerically(">=", (minReady-1)*time.Second),
+				"restart %d came %v after the one before", i, starts[i].Sub(starts[i-1]))
 		}
 	})
 })
