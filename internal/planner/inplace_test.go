@@ -277,3 +277,39 @@ func TestTemplateMetadataChange(t *testing.T) {
 		})
 	}
 }
+
+// The in-place patch carries the template's label changes, unless the template no longer matches the selector:
+// those labels would take the pod out of its own set.
+func TestInPlaceUpdateLabels(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		labels     map[string]string
+		wantLabels string
+	}{
+		{name: "a label added", labels: map[string]string{"app": "agent", "version": "v2"}, wantLabels: "map[version:v2]"},
+		{name: "a template the selector does not match: images only", labels: map[string]string{"app": "other"},
+			wantLabels: "map[]"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			set, revs := inPlaceFixture(t, v1alpha1.InPlaceIfPossiblePodUpdatePolicy, func(s *corev1.PodSpec) {
+				s.Containers[0].Image = "agent:2"
+			})
+			set.Spec.Template.Labels = tt.labels
+			newRev, err := revision.New(set, newHash, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			revs[1] = newRev
+			s := snapshot(set, nodes("n1"), pod("old-n1", "n1", oldHash, withImage("agent:1", 0)))
+			s.Revisions, s.UpdateRevision = revs, newRev
+			plan := Decide(s)
+			if len(plan.Updates) != 1 {
+				t.Fatalf("updates %v, want one in-place update", plan.Updates)
+			}
+			u := plan.Updates[0]
+			if fmt.Sprint(u.Images) != "map[agent:agent:2]" || fmt.Sprint(u.Labels.Set) != tt.wantLabels || len(u.Labels.Remove) != 0 {
+				t.Errorf("images %v, labels %+v; want agent:2 and set %s", u.Images, u.Labels, tt.wantLabels)
+			}
+		})
+	}
+}
