@@ -25,6 +25,7 @@ package planner
 //     started or resumed or a pod of the update revision last became available (by the simulation's clock).
 //   - Every phase ends (rollout complete, or the partition reached) within a bounded number of steps, and the
 //     planner's status then says so.
+//   - No pod is patched in place while the simulated kubelet has not yet restarted it from its last patch.
 //
 // Pods never fail or lose readiness here by themselves, except pods of a revision the test marks broken: they
 // crash-loop (CrashLoopBackOff, restarts) and never become ready. So every other unavailability is the controller's
@@ -382,6 +383,10 @@ func (s *sim) reconcile() {
 		s.expectUpdate[u.Pod.Name] = hash
 		if p == nil || p.pod.DeletionTimestamp != nil {
 			continue
+		}
+		if p.inPlace {
+			// The kubelet may yet start the images of the last patch; a second one could not be told from them.
+			s.fail("in-place update of %s while the kubelet has not restarted it from its last one", u.Pod.Name)
 		}
 		// The API server applies the patch to a new copy; the cache history keeps the old one.
 		p.pod = p.pod.DeepCopy()
@@ -970,8 +975,32 @@ func TestSimulationInPlaceImageUpdate(t *testing.T) {
 					t.Fatalf("pods %v after the in-place rollout, want the same pods %v", got, names)
 				}
 
-				s.set.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "A", Value: "1"}}
+				// Rolled on while pods wait for the kubelet to restart them: those are recreated, the rest patched,
+				// within the bounds all along.
 				s.changeTemplate("agent:3")
+				s.runUntil("a pod restarting in place", 4000, func() bool {
+					for _, p := range s.pods {
+						if p.inPlace && p.pod.DeletionTimestamp == nil {
+							return true
+						}
+					}
+					return false
+				})
+				// reconcile fails the test if a pass patches one of these while it is still pending.
+				var restarting []string
+				for _, name := range s.sortedPodNames() {
+					if p := s.pods[name]; p.inPlace && p.pod.DeletionTimestamp == nil {
+						restarting = append(restarting, name)
+					}
+				}
+				s.changeTemplate("agent:4")
+				s.runUntil("in-place rollout over a rollout complete", 4000, s.converged(simNodes))
+				if len(restarting) == 0 {
+					t.Fatal("no pod was restarting when the template changed again")
+				}
+
+				s.set.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "A", Value: "1"}}
+				s.changeTemplate("agent:5")
 				s.runUntil("recreating rollout complete", 4000, s.converged(simNodes))
 				for _, name := range s.sortedPodNames() {
 					for _, old := range names {
