@@ -86,8 +86,8 @@ const (
 	// the DaemonSet's name only when it carries one of the two.
 	MigratedFromAnnotation = "apps.nodeagentset.io/migrated-from-daemonset"
 	// InPlaceUpdateStateAnnotation is put on a pod whose images the controller patched in place: for each changed
-	// container, what its status said before the patch (image, imageID, restartCount). The pod counts as
-	// unavailable until the kubelet reports every such container restarted on the new image.
+	// container, what its status said before the patch (image, imageID, containerID, restartCount). The pod counts
+	// as unavailable until the kubelet reports every such container started again on the new image.
 	InPlaceUpdateStateAnnotation = "apps.nodeagentset.io/in-place-update-state"
 )
 

@@ -194,7 +194,7 @@ func (m *imageMemo) of(image string) (string, bool) {
 // RestartsSinceRevision counts the container restarts of pod since it began running the revision its hash label
 // names. A pod created for that revision counts every restart. A pod patched to it in place counts, for each
 // changed container, only the restarts after the one the image change itself caused (the annotation recorded the
-// count before the patch); its other containers count as they are.
+// count before the patch; a container that had never started caused none); its other containers count as they are.
 func RestartsSinceRevision(pod *corev1.Pod) int32 {
 	var st InPlaceUpdateState
 	if raw, ok := pod.Annotations[v1alpha1.InPlaceUpdateStateAnnotation]; ok {
@@ -207,7 +207,13 @@ func RestartsSinceRevision(pod *corev1.Pod) int32 {
 		for _, cs := range statuses {
 			count := cs.RestartCount
 			if before, changed := st.Containers[cs.Name]; changed {
-				count = max(0, count-before.RestartCount-1)
+				// The image change restarted the container once, unless it had never started (its image could not be
+				// pulled): then it started on the new image without a restart.
+				caused := int32(1)
+				if before.ImageID == "" && before.ContainerID == "" && before.RestartCount == 0 {
+					caused = 0
+				}
+				count = max(0, count-before.RestartCount-caused)
 			}
 			n += count
 		}

@@ -21,6 +21,7 @@ func TestRestartsSinceRevision(t *testing.T) {
 		return p
 	}
 	state := `{"revision":"h2","containers":{"agent":{"restartCount":3}}}`
+	neverStarted := `{"revision":"h2","containers":{"agent":{"image":"agent:1","restartCount":0}}}`
 	tests := []struct {
 		name string
 		pod  *corev1.Pod
@@ -31,6 +32,9 @@ func TestRestartsSinceRevision(t *testing.T) {
 		{"restarts after the in-place restart count", pod("h2", state, 6, 1), 3},
 		{"not restarted yet: nothing counts", pod("h2", state, 3, 0), 0},
 		{"a state for another revision is ignored", pod("h3", state, 4, 0), 4},
+		// The image could not be pulled before the patch: its first start on the new image is no restart.
+		{"never started before the patch: every restart since counts", pod("h2", neverStarted, 1, 0), 1},
+		{"never started before the patch, running since", pod("h2", neverStarted, 0, 0), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
