@@ -101,10 +101,10 @@ func InPlaceUpdatePending(pod *corev1.Pod) bool {
 //     digest; or, when the container ran before the patch, shows another image ID than then (a runtime may report
 //     the image by another of its tags). Without an earlier image ID that last test would accept the old image
 //     starting late (a pod patched while still pulling it), so it is not made;
-//   - started since the patch: restartCount up, or another container than before. A container that had never
-//     started (its image could not be pulled) starts on the new image with restartCount 0; its container ID tells
-//     that start. A state written before container IDs were recorded (an image ID but no container ID) uses the
-//     restart count alone.
+//   - started since the patch: restartCount up, or another container than before. A container that had not run
+//     before the patch (its image could not be pulled, or the pod had not started) starts on the new image with
+//     restartCount 0, and whatever runs the new image now started since. A state written before container IDs
+//     were recorded (an image ID but no container ID) uses the restart count alone.
 //
 // A container that already ran the spec's image before the patch has nothing to wait for: the kubelet does not
 // restart it.
@@ -124,9 +124,9 @@ func containerRestartedOnNewImage(pod *corev1.Pod, name, specImage string, befor
 			}
 			newImage := runsImage(cs, specImage) ||
 				(before.ImageID != "" && cs.ImageID != "" && cs.ImageID != before.ImageID)
-			containerIDRecorded := before.ContainerID != "" || before.ImageID == ""
-			started := cs.RestartCount > before.RestartCount ||
-				(containerIDRecorded && cs.ContainerID != before.ContainerID)
+			neverRan := before.ImageID == "" && before.ContainerID == ""
+			started := neverRan || cs.RestartCount > before.RestartCount ||
+				(before.ContainerID != "" && cs.ContainerID != before.ContainerID)
 			return newImage && started, at
 		}
 	}

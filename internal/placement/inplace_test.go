@@ -69,6 +69,13 @@ func TestAvailabilityAfterAnInPlacePatch(t *testing.T) {
 		{name: "never started before the patch, the new image reported normalized",
 			before: &neverStarted, status: corev1.ContainerStatus{Name: "agent", Image: "docker.io/library/agent:2",
 				ImageID: "sha-2", ContainerID: "c1", Ready: true, State: running}, rev: "h2", want: true},
+		// A pod patched before it ever started (no status yet), running without container IDs as kwok's pods do.
+		{name: "no status before the patch, now running the new image without a container ID",
+			before: &corev1.ContainerStatus{Name: "agent"}, status: corev1.ContainerStatus{Name: "agent", Image: "agent:2",
+				ImageID: "kwok://agent:2", Ready: true, State: running}, rev: "h2", want: true},
+		{name: "no status before the patch, now running the old image", before: &corev1.ContainerStatus{Name: "agent"},
+			status: corev1.ContainerStatus{Name: "agent", Image: "agent:1", ImageID: "kwok://agent:1", Ready: true,
+				State: running}, rev: "h2"},
 		{name: "a state from before container IDs were recorded: the restart count decides",
 			before: &corev1.ContainerStatus{Name: "agent", Image: "agent:1", ImageID: "sha-1", RestartCount: 2},
 			status: corev1.ContainerStatus{Name: "agent", Image: "agent:2", ImageID: "sha-2", ContainerID: "c2",

@@ -62,6 +62,9 @@ var _ = Describe("In-place image updates on the local cluster's nodes", func() {
 					g.Expect(cs.RestartCount).To(BeEquivalentTo(1), "pod %s container %s", p.Name, container)
 				}
 				g.Expect(statusOf(p, "setup").State.Terminated).NotTo(BeNil(), "the setup container is not run again")
+				reloader := statusOf(p, "reloader")
+				g.Expect(reloader.RestartCount).To(BeZero(), "pod %s: the unchanged container is not restarted", p.Name)
+				g.Expect(reloader.State.Running).NotTo(BeNil(), "pod %s: the unchanged container keeps running", p.Name)
 			}
 		}).Should(Succeed())
 		Expect(podUIDsByNode(ns, selector)).To(Equal(before), "the same pods, by UID, on every node")

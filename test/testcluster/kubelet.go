@@ -239,14 +239,18 @@ func (k *Kubelet) forget(uid types.UID) {
 func (k *Kubelet) restartChangedContainers(ctx context.Context, pod *corev1.Pod) (time.Duration, error) {
 	changed := changedContainers(pod)
 	if len(changed) == 0 {
+		// Nothing (or nothing any more) to restart: a later image change starts a restart of its own.
+		k.clearRestarting(pod.UID)
 		return 0, nil
 	}
 	updated := pod.DeepCopy()
 	now := metav1.Now()
+	// Look again once the restart is due; at least a moment later, so that a zero ReadyAfter still comes back.
+	due := max(k.opts.ReadyAfter, time.Millisecond)
 	if _, restarting := k.restartMarked(pod.UID); !restarting {
 		k.markRestarting(pod.UID)
 		if k.opts.ReadyThroughRestart || !podConditionTrue(pod, corev1.PodReady) {
-			return k.opts.ReadyAfter, nil
+			return due, nil
 		}
 		// Stopping: the changed containers are not ready, and so neither is the pod.
 		for _, cs := range changedStatuses(updated, changed) {
@@ -255,7 +259,7 @@ func (k *Kubelet) restartChangedContainers(ctx context.Context, pod *corev1.Pod)
 		}
 		setPodCondition(updated, corev1.ContainersReady, corev1.ConditionFalse, now)
 		setPodCondition(updated, corev1.PodReady, corev1.ConditionFalse, now)
-		return k.opts.ReadyAfter, k.writeRestartStatus(ctx, updated, false)
+		return due, k.writeRestartStatus(ctx, updated, false)
 	}
 	if wait := k.opts.ReadyAfter - time.Since(k.restartingSince(pod.UID)); wait > 0 {
 		return wait, nil
@@ -296,14 +300,14 @@ func (k *Kubelet) restartChangedContainers(ctx context.Context, pod *corev1.Pod)
 			cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
 		}
 	}
-	switch {
-	case outcome == PodImagePullFails || outcome == PodCrashLoops:
-		setPodCondition(updated, corev1.ContainersReady, corev1.ConditionFalse, now)
-		setPodCondition(updated, corev1.PodReady, corev1.ConditionFalse, now)
-	case !k.opts.ReadyThroughRestart:
-		setPodCondition(updated, corev1.ContainersReady, corev1.ConditionTrue, now)
-		setPodCondition(updated, corev1.PodReady, corev1.ConditionTrue, now)
+	// A condition that keeps its status keeps its transition time: with ReadyThroughRestart a pod that was Ready
+	// all along shows no new transition.
+	ready := corev1.ConditionTrue
+	if outcome == PodImagePullFails || outcome == PodCrashLoops {
+		ready = corev1.ConditionFalse
 	}
+	setPodCondition(updated, corev1.ContainersReady, ready, now)
+	setPodCondition(updated, corev1.PodReady, ready, now)
 	return 0, k.writeRestartStatus(ctx, updated, true)
 }
 
@@ -315,11 +319,15 @@ func (k *Kubelet) writeRestartStatus(ctx context.Context, pod *corev1.Pod, done 
 		return nil // gone, or a newer version of the pod is on its way here
 	}
 	if err == nil && done {
-		k.mu.Lock()
-		delete(k.restarting, pod.UID)
-		k.mu.Unlock()
+		k.clearRestarting(pod.UID)
 	}
 	return err
+}
+
+func (k *Kubelet) clearRestarting(uid types.UID) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.restarting, uid)
 }
 
 // runningImages are the spec's images of the containers and sidecars by name: what the kubelet keeps running.

@@ -136,6 +136,9 @@ var _ = Describe("in-place image updates", func() {
 			v := view(ctx, set)
 			var waiting []string
 			for _, p := range v.Pods {
+				if len(p.Status.ContainerStatuses) == 0 {
+					continue
+				}
 				if w := p.Status.ContainerStatuses[0].State.Waiting; w != nil && w.Reason == "ImagePullBackOff" {
 					waiting = append(waiting, p.Name)
 				}
