@@ -66,14 +66,9 @@ func isSidecar(c corev1.Container) bool {
 func CrashLoopingStatus(pod *corev1.Pod, now time.Time, restarts int32) corev1.PodStatus {
 	t := metav1.NewTime(now)
 	status := corev1.PodStatus{
-		Phase:     corev1.PodRunning,
-		StartTime: &t,
-		Conditions: []corev1.PodCondition{
-			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: scheduledTime(pod, t)},
-			{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: t},
-			{Type: corev1.ContainersReady, Status: corev1.ConditionFalse, LastTransitionTime: t, Reason: "ContainersNotReady"},
-			{Type: corev1.PodReady, Status: corev1.ConditionFalse, LastTransitionTime: t, Reason: "ContainersNotReady"},
-		},
+		Phase:      corev1.PodRunning,
+		StartTime:  &t,
+		Conditions: containersNotReady(pod, t),
 	}
 	started := false
 	for _, ctr := range pod.Spec.Containers {
@@ -91,18 +86,23 @@ func CrashLoopingStatus(pod *corev1.Pod, now time.Time, restarts int32) corev1.P
 	return status
 }
 
+// containersNotReady are the conditions of a scheduled, initialized pod whose containers are not ready.
+func containersNotReady(pod *corev1.Pod, t metav1.Time) []corev1.PodCondition {
+	return []corev1.PodCondition{
+		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: scheduledTime(pod, t)},
+		{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: t},
+		{Type: corev1.ContainersReady, Status: corev1.ConditionFalse, LastTransitionTime: t, Reason: "ContainersNotReady"},
+		{Type: corev1.PodReady, Status: corev1.ConditionFalse, LastTransitionTime: t, Reason: "ContainersNotReady"},
+	}
+}
+
 // ImagePullFailingStatus is the status of a pod whose images cannot be pulled: phase Pending, not ready, each
 // container waiting in ImagePullBackOff, none ever created (no container or image ID, restart count 0).
 func ImagePullFailingStatus(pod *corev1.Pod, now time.Time) corev1.PodStatus {
 	t := metav1.NewTime(now)
 	status := corev1.PodStatus{
-		Phase: corev1.PodPending,
-		Conditions: []corev1.PodCondition{
-			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: scheduledTime(pod, t)},
-			{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: t},
-			{Type: corev1.ContainersReady, Status: corev1.ConditionFalse, LastTransitionTime: t, Reason: "ContainersNotReady"},
-			{Type: corev1.PodReady, Status: corev1.ConditionFalse, LastTransitionTime: t, Reason: "ContainersNotReady"},
-		},
+		Phase:      corev1.PodPending,
+		Conditions: containersNotReady(pod, t),
 	}
 	started := false
 	for _, ctr := range pod.Spec.Containers {
