@@ -196,7 +196,7 @@ func (r *NodeAgentSetReconciler) updatePods(ctx context.Context, set *v1alpha1.N
 	errs := inParallel(updates, func(u planner.PodUpdate) error {
 		hash := u.Revision.Labels[v1alpha1.ControllerRevisionHashLabel]
 		mark := revisionMark(hash, u.NodeOverride)
-		body, err := podUpdatePatch(u.Pod, hash, u.NodeOverride, u)
+		body, err := podUpdatePatch(u.Pod, hash, u)
 		if err == nil {
 			// The cached pod is shared with the informer: the writer patches a copy.
 			err = r.pods.PatchPod(ctx, u.Pod.DeepCopy(), client.RawPatch(types.StrategicMergePatchType, body))
@@ -233,13 +233,13 @@ func podRevisionMark(pod *corev1.Pod) string {
 	return revisionMark(pod.Labels[v1alpha1.ControllerRevisionHashLabel], pod.Annotations[v1alpha1.NodeOverrideAnnotation])
 }
 
-// podUpdatePatch is the strategic merge patch that moves pod to the revision hash and node override (its
-// annotation is set, or removed for none, when it changes) and sets the update's container images (containers and
-// init containers are merged by name) and template labels and annotations (a nil value removes the key; a key the
-// pod already has as asked is left out). It carries the pod's UID, which the API server checks, so the patch cannot
-// land on another pod of the same name.
-func podUpdatePatch(pod *corev1.Pod, hash, override string, u planner.PodUpdate) ([]byte, error) {
-	images := u.Images
+// podUpdatePatch is the strategic merge patch that moves pod to the revision hash and the update's node override
+// (its annotation is set, or removed for none, when it changes) and applies the update's container images
+// (containers and init containers are merged by name) and template label and annotation changes (see
+// metadataPatch). It carries the pod's UID, which the API server checks, so the patch cannot land on another pod of
+// the same name.
+func podUpdatePatch(pod *corev1.Pod, hash string, u planner.PodUpdate) ([]byte, error) {
+	images, override := u.Images, u.NodeOverride
 	spec := map[string]any{}
 	byName := func(containers []corev1.Container) []map[string]any {
 		var out []map[string]any

@@ -201,7 +201,8 @@ func TestPodUpdatePatch(t *testing.T) {
 			if tt.pod != nil {
 				p = tt.pod
 			}
-			got, err := podUpdatePatch(p, "h2", tt.override, planner.PodUpdate{Images: tt.images, Labels: tt.labels, Annotations: tt.annotations})
+			got, err := podUpdatePatch(p, "h2", planner.PodUpdate{Images: tt.images, Labels: tt.labels,
+				Annotations: tt.annotations, NodeOverride: tt.override})
 			if err != nil {
 				t.Fatal(err)
 			}
