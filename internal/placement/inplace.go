@@ -3,7 +3,6 @@ package placement
 import (
 	"encoding/json"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/distribution/reference"
@@ -152,43 +151,23 @@ func sameImage(a, b string) bool {
 	if a == b {
 		return true
 	}
-	na, okA := normalizedImages.of(a)
-	nb, okB := normalizedImages.of(b)
-	return okA && okB && na == nb
+	na, nb := normalizedImages.of(a), normalizedImages.of(b)
+	return na.ok && nb.ok && na.ref == nb.ref
 }
 
 // normalizedImages remembers normalized image references: every pass asks of each pod updated in place whether its
 // status shows the spec's image, and parsing a reference is a few regular expressions. The references repeat (a set
-// runs a few images); the memo is dropped whole when it grows past maxNormalizedImages.
-var normalizedImages = imageMemo{refs: map[string]normalizedImage{}}
-
-const maxNormalizedImages = 4096
-
-type imageMemo struct {
-	mu   sync.Mutex
-	refs map[string]normalizedImage
-}
+// runs a few images).
+var normalizedImages = newMemo(func(image string) normalizedImage {
+	if named, err := reference.ParseDockerRef(image); err == nil {
+		return normalizedImage{ref: named.String(), ok: true}
+	}
+	return normalizedImage{}
+})
 
 type normalizedImage struct {
 	ref string
 	ok  bool
-}
-
-func (m *imageMemo) of(image string) (string, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if n, ok := m.refs[image]; ok {
-		return n.ref, n.ok
-	}
-	var n normalizedImage
-	if named, err := reference.ParseDockerRef(image); err == nil {
-		n = normalizedImage{ref: named.String(), ok: true}
-	}
-	if len(m.refs) >= maxNormalizedImages {
-		m.refs = map[string]normalizedImage{}
-	}
-	m.refs[image] = n
-	return n.ref, n.ok
 }
 
 // RestartsSinceRevision counts the container restarts of pod since it began running the revision its hash label
@@ -225,38 +204,24 @@ func RestartsSinceRevision(pod *corev1.Pod) int32 {
 // update is pending, and a pod keeps its annotation after the update, so without it a 1000-pod set decoded 1000 JSON
 // documents per pass (a tenth of the manager's CPU in an in-place rollout, in the bench's profile). The values repeat
 // across a set's pods: the pods moved to one revision from the same status record the same thing, so a few entries
-// serve a whole set. It is a cache of a pure function: nothing decided depends on what it holds, and it is emptied
-// when it reaches maxParsedStates entries, which bounds its memory whatever the annotations say.
-var parsedStates = struct {
-	sync.Mutex
-	byRaw map[string]parsedState
-}{byRaw: map[string]parsedState{}}
+// serve a whole set.
+var parsedStates = newMemo(func(raw string) parsedState {
+	var p parsedState
+	p.ok = json.Unmarshal([]byte(raw), &p.state) == nil
+	if !p.ok {
+		p.state = InPlaceUpdateState{}
+	}
+	return p
+})
 
 type parsedState struct {
 	state InPlaceUpdateState
 	ok    bool
 }
 
-const maxParsedStates = 4096
-
 // parseInPlaceUpdateState decodes an in-place-update-state annotation; ok is false when it is not valid JSON of that
 // shape. The state returned is shared between callers and must not be modified.
 func parseInPlaceUpdateState(raw string) (InPlaceUpdateState, bool) {
-	parsedStates.Lock()
-	p, found := parsedStates.byRaw[raw]
-	parsedStates.Unlock()
-	if found {
-		return p.state, p.ok
-	}
-	p.ok = json.Unmarshal([]byte(raw), &p.state) == nil
-	if !p.ok {
-		p.state = InPlaceUpdateState{}
-	}
-	parsedStates.Lock()
-	if len(parsedStates.byRaw) >= maxParsedStates {
-		clear(parsedStates.byRaw)
-	}
-	parsedStates.byRaw[raw] = p
-	parsedStates.Unlock()
+	p := parsedStates.of(raw)
 	return p.state, p.ok
 }

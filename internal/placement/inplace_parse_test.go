@@ -29,13 +29,13 @@ func TestParseInPlaceUpdateState(t *testing.T) {
 			}
 		})
 	}
-	for i := range maxParsedStates + 10 {
+	for i := range maxMemoEntries + 10 {
 		parseInPlaceUpdateState(fmt.Sprintf(`{"revision":"r%d","containers":{}}`, i))
 	}
-	parsedStates.Lock()
-	n := len(parsedStates.byRaw)
-	parsedStates.Unlock()
-	if n > maxParsedStates {
-		t.Errorf("%d states remembered, more than the bound %d", n, maxParsedStates)
+	parsedStates.mu.Lock()
+	n := len(parsedStates.byKey)
+	parsedStates.mu.Unlock()
+	if n > maxMemoEntries {
+		t.Errorf("%d states remembered, more than the bound %d", n, maxMemoEntries)
 	}
 }
