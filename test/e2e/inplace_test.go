@@ -34,7 +34,7 @@ func statusOf(p corev1.Pod, name string) corev1.ContainerStatus {
 }
 
 var _ = Describe("In-place image updates on the local cluster's nodes", func() {
-	It("patches a container's and a sidecar's images into the running pods; an init container's recreates them", func() {
+	It("patches a container's and a sidecar's images into the running pods, and back on undo; an init container's recreates them", func() {
 		ns := createNamespace("e2e-inplace")
 		name, selector := "node-exporter", "name=node-exporter"
 		const exporterV2, proxyV2, setupV2 = "quay.io/prometheus/node-exporter:v1.9.0", "registry.k8s.io/pause:3.10",
@@ -68,6 +68,20 @@ var _ = Describe("In-place image updates on the local cluster's nodes", func() {
 			}
 		}).Should(Succeed())
 		Expect(podUIDsByNode(ns, selector)).To(Equal(before), "the same pods, by UID, on every node")
+
+		By("kubectl nas rollout undo: back to the first images, in place again")
+		Expect(mustKubectl("nas", "rollout", "undo", name, "-n", ns)).To(ContainSubstring("rolled back"))
+		mustKubectl("nas", "rollout", "status", "nas/"+name, "-n", ns, "--timeout=4m")
+		Eventually(func(g Gomega) {
+			ps := expectOneReadyPodPerNode(g, ns, selector, workers)
+			expectSettled(g, ns, name, len(workers))
+			for _, p := range ps {
+				g.Expect(statusOf(p, "exporter").Image).To(Equal("quay.io/prometheus/node-exporter:v1.8.0"), "pod %s", p.Name)
+				g.Expect(statusOf(p, "exporter").RestartCount).To(BeEquivalentTo(2), "pod %s restarted twice", p.Name)
+				g.Expect(statusOf(p, "reloader").RestartCount).To(BeZero(), "pod %s", p.Name)
+			}
+		}).Should(Succeed())
+		Expect(podUIDsByNode(ns, selector)).To(Equal(before), "still the same pods")
 
 		By("kubectl nas set image setup=...: a completed init container is not run again, so the pods are recreated")
 		mustKubectl("nas", "set", "image", "nas/"+name, "setup="+setupV2, "-n", ns)
