@@ -2,7 +2,8 @@
 // server accepts (a TokenReview), and the token's user must be allowed the request's verb on its path as a
 // non-resource URL (a SubjectAccessReview), for instance `get` on `/metrics` through the ClusterRole
 // nodeagentset-metrics-reader. Anything else is refused: 401 without a token the API server accepts, 403 for a user
-// without the permission, 500 when a review cannot be made (nothing is served on an error).
+// without the permission, 500 when a review cannot be made (nothing is served on an error). A review that fails
+// for a reason that may pass is made again on the API server webhooks' schedule, within the request's 10 s.
 //
 // It stands in for controller-runtime's metrics filter, which needs k8s.io/apiserver and with it CEL, gRPC and
 // OpenTelemetry: linking that filter made the manager binary 30 MB larger and its peak resident memory about 15 MiB

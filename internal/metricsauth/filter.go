@@ -11,7 +11,10 @@ import (
 	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/util/wait"
 	authenticationclient "k8s.io/client-go/kubernetes/typed/authentication/v1"
 	authorizationclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
 	"k8s.io/client-go/rest"
@@ -40,13 +43,14 @@ func FilterProvider(cfg *rest.Config, httpClient *http.Client) (metricsserver.Fi
 	if err != nil {
 		return nil, fmt.Errorf("metrics authorization client: %w", err)
 	}
-	return newFilter(apiReviewer{tokens: tokens.TokenReviews(), access: access.SubjectAccessReviews()}, clock.RealClock{}), nil
+	return newFilter(apiReviewer{tokens: tokens.TokenReviews(), access: access.SubjectAccessReviews()}, clock.RealClock{}, pauseFor), nil
 }
 
-// newFilter returns the filter for a reviewer and a clock (the decision cache's).
-func newFilter(r reviewer, clk clock.PassiveClock) metricsserver.Filter {
+// newFilter returns the filter for a reviewer, a clock (the decision cache's) and the wait between attempts at a
+// review.
+func newFilter(r reviewer, clk clock.PassiveClock, pause pauseFunc) metricsserver.Filter {
 	return func(log logr.Logger, next http.Handler) (http.Handler, error) {
-		g := &guard{reviewer: r, decisions: newDecisionCache(clk), log: log, next: next}
+		g := &guard{reviewer: r, decisions: newDecisionCache(clk), pause: pause, log: log, next: next}
 		return g, nil
 	}
 }
@@ -55,8 +59,23 @@ func newFilter(r reviewer, clk clock.PassiveClock) metricsserver.Filter {
 type guard struct {
 	reviewer  reviewer
 	decisions *decisionCache
+	pause     pauseFunc
 	log       logr.Logger
 	next      http.Handler
+}
+
+// pauseFunc waits d, or returns the context's error if it ends first.
+type pauseFunc func(ctx context.Context, d time.Duration) error
+
+func pauseFor(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (g *guard) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -90,22 +109,69 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-// reviewTimeout bounds both reviews of a request together, so a scrape never hangs on an API server that does not
-// answer (the scraper tries again at its next interval).
+// reviewTimeout bounds both reviews of a request together, retries included, so a scrape never hangs on an API
+// server that does not answer (the scraper tries again at its next interval).
 const reviewTimeout = 10 * time.Second
+
+// reviewBackoff spaces the attempts at a review that failed for a reason that may pass: the schedule the API
+// server's own token and access webhooks use, and controller-runtime's metrics filter with them (half a second,
+// growing by half each time, jittered by a fifth, five attempts in all; about 4 s of waiting, within
+// reviewTimeout).
+var reviewBackoff = wait.Backoff{Duration: 500 * time.Millisecond, Factor: 1.5, Jitter: 0.2, Steps: 5}
+
+// transient reports whether a review's error may pass on its own, as the API server's webhooks judge it: a
+// connection reset or an HTTP/2 connection lost, an internal error, a timeout, too many requests, or an answer that
+// asks to be retried later. Anything else (the manager lacking the permission to review, say) is answered at once.
+func transient(err error) bool {
+	if utilnet.IsConnectionReset(err) || utilnet.IsHTTP2ConnectionLost(err) || apierrors.IsInternalError(err) ||
+		apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) {
+		return true
+	}
+	_, retryLater := apierrors.SuggestsClientDelay(err)
+	return retryLater
+}
+
+// withRetries makes a review, and again after reviewBackoff's waits while it fails transiently, until it succeeds,
+// fails otherwise, runs out of attempts or out of the context's time; the error is the last attempt's.
+func (g *guard) withRetries(ctx context.Context, review func() error) error {
+	backoff := reviewBackoff
+	for {
+		err := review()
+		if err == nil || !transient(err) || backoff.Steps <= 1 {
+			return err
+		}
+		if g.pause(ctx, backoff.Step()) != nil {
+			return err
+		}
+	}
+}
 
 // decide makes the two reviews a request needs (only the first when the token is not accepted).
 func (g *guard) decide(ctx context.Context, token, verb, path string) (decision, error) {
 	ctx, cancel := context.WithTimeout(ctx, reviewTimeout)
 	defer cancel()
-	user, ok, err := g.reviewer.authenticate(ctx, token)
+	var (
+		user authenticationv1.UserInfo
+		ok   bool
+	)
+	err := g.withRetries(ctx, func() (err error) {
+		user, ok, err = g.reviewer.authenticate(ctx, token)
+		return err
+	})
 	if err != nil {
 		return decision{}, fmt.Errorf("token review: %w", err)
 	}
 	if !ok {
 		return decision{}, nil
 	}
-	allowed, reason, err := g.reviewer.authorize(ctx, user, verb, path)
+	var (
+		allowed bool
+		reason  string
+	)
+	err = g.withRetries(ctx, func() (err error) {
+		allowed, reason, err = g.reviewer.authorize(ctx, user, verb, path)
+		return err
+	})
 	if err != nil {
 		return decision{}, fmt.Errorf("subject access review for user %q: %w", user.Username, err)
 	}

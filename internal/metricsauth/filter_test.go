@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
@@ -23,6 +26,8 @@ type scriptedReviewer struct {
 	allowed     map[string]bool                      // "user verb path" → allowed
 	authnErr    error
 	authzErr    error
+	authnFails  int // how many token reviews fail with authnErr before the rest succeed; 0: all of them
+	authzFails  int // the same for access reviews and authzErr
 	authns      int
 	authzs      int
 	lastAuthzAt string // the "user groups verb path" of the last authorization review
@@ -38,7 +43,7 @@ func (s *scriptedReviewer) checkDeadline(ctx context.Context) {
 func (s *scriptedReviewer) authenticate(ctx context.Context, token string) (authenticationv1.UserInfo, bool, error) {
 	s.authns++
 	s.checkDeadline(ctx)
-	if s.authnErr != nil {
+	if s.authnErr != nil && (s.authnFails == 0 || s.authns <= s.authnFails) {
 		return authenticationv1.UserInfo{}, false, s.authnErr
 	}
 	u, ok := s.users[token]
@@ -49,7 +54,7 @@ func (s *scriptedReviewer) authorize(ctx context.Context, u authenticationv1.Use
 	s.authzs++
 	s.checkDeadline(ctx)
 	s.lastAuthzAt = fmt.Sprintf("%s %v %s %s", u.Username, u.Groups, verb, path)
-	if s.authzErr != nil {
+	if s.authzErr != nil && (s.authzFails == 0 || s.authzs <= s.authzFails) {
 		return false, "", s.authzErr
 	}
 	if s.allowed[u.Username+" "+verb+" "+path] {
@@ -71,10 +76,30 @@ func newScripted() *scriptedReviewer {
 // served is the wrapped handler's answer, so a test can tell a request that reached it.
 const served = "metrics here"
 
+// recordedPauses stands in for the wait between attempts at a review: it records each wait instead of sleeping,
+// and once allowed waits have passed it reports the request's deadline as reached.
+type recordedPauses struct {
+	waits   []time.Duration
+	allowed int // -1: every wait passes
+}
+
+func (p *recordedPauses) pause(_ context.Context, d time.Duration) error {
+	p.waits = append(p.waits, d)
+	if p.allowed >= 0 && len(p.waits) > p.allowed {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 func newGuarded(t *testing.T, r reviewer, clk *clocktesting.FakePassiveClock) http.Handler {
 	t.Helper()
+	return newGuardedPausing(t, r, clk, &recordedPauses{allowed: -1})
+}
+
+func newGuardedPausing(t *testing.T, r reviewer, clk *clocktesting.FakePassiveClock, p *recordedPauses) http.Handler {
+	t.Helper()
 	next := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, served) })
-	h, err := newFilter(r, clk)(logr.Discard(), next)
+	h, err := newFilter(r, clk, p.pause)(logr.Discard(), next)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,6 +257,70 @@ func TestDecisionCacheBound(t *testing.T) {
 	}
 	if len(c.byKey) != 3 {
 		t.Errorf("%d decisions after dropping the expired, want 3", len(c.byKey))
+	}
+}
+
+// TestGuardRetriesTransientFailures: a review that fails for a reason that may pass is made again after
+// reviewBackoff's waits, up to its attempts and within the request's deadline; any other failure is answered at once.
+func TestGuardRetriesTransientFailures(t *testing.T) {
+	reviews := schema.GroupResource{Group: "authentication.k8s.io", Resource: "tokenreviews"}
+	cases := []struct {
+		name                   string
+		authnErr, authzErr     error
+		authnFails, authzFails int
+		allowedPauses          int // -1: all
+		wantCode               int
+		wantAuthns, wantAuthzs int
+		wantPauses             int
+	}{
+		{name: "an internal error twice, then an answer", authnErr: apierrors.NewInternalError(errors.New("etcd leader changed")),
+			authnFails: 2, allowedPauses: -1, wantCode: 200, wantAuthns: 3, wantAuthzs: 1, wantPauses: 2},
+		{name: "an access review asked to come back later", authzErr: apierrors.NewTooManyRequests("slow down", 1),
+			authzFails: 1, allowedPauses: -1, wantCode: 200, wantAuthns: 1, wantAuthzs: 2, wantPauses: 1},
+		{name: "a server timeout on every attempt", authnErr: apierrors.NewServerTimeout(reviews, "create", 1),
+			allowedPauses: -1, wantCode: 500, wantAuthns: 5, wantPauses: 4},
+		{name: "a connection reset, and the deadline reached while waiting", authnErr: syscall.ECONNRESET,
+			allowedPauses: 1, wantCode: 500, wantAuthns: 2, wantPauses: 2},
+		{name: "the manager may not review tokens", authnErr: apierrors.NewForbidden(reviews, "", errors.New("RBAC")),
+			allowedPauses: -1, wantCode: 500, wantAuthns: 1},
+		{name: "an error that is not the API server's", authnErr: errors.New("x509: certificate signed by unknown authority"),
+			allowedPauses: -1, wantCode: 500, wantAuthns: 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newScripted()
+			r.authnErr, r.authzErr, r.authnFails, r.authzFails = tc.authnErr, tc.authzErr, tc.authnFails, tc.authzFails
+			p := &recordedPauses{allowed: tc.allowedPauses}
+			h := newGuardedPausing(t, r, clocktesting.NewFakePassiveClock(time.Unix(0, 0)), p)
+			if rec := do(h, "GET", "/metrics", "Bearer reader-token"); rec.Code != tc.wantCode {
+				t.Errorf("status %d, want %d (body %q)", rec.Code, tc.wantCode, rec.Body.String())
+			}
+			if r.authns != tc.wantAuthns || r.authzs != tc.wantAuthzs {
+				t.Errorf("reviews: %d token, %d access; want %d and %d", r.authns, r.authzs, tc.wantAuthns, tc.wantAuthzs)
+			}
+			if len(p.waits) != tc.wantPauses {
+				t.Fatalf("%d waits between attempts (%v), want %d", len(p.waits), p.waits, tc.wantPauses)
+			}
+			// Each wait is reviewBackoff's next step, give or take its jitter (which only lengthens a wait).
+			step := reviewBackoff.Duration
+			for i, d := range p.waits {
+				if d < step || d > time.Duration(float64(step)*(1+reviewBackoff.Jitter)) {
+					t.Errorf("wait %d: %v, want %v to %v", i+1, d, step, time.Duration(float64(step)*(1+reviewBackoff.Jitter)))
+				}
+				step = time.Duration(float64(step) * reviewBackoff.Factor)
+			}
+		})
+	}
+}
+
+func TestPauseForEndsWithTheContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := pauseFor(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("pauseFor on a cancelled context: %v, want %v", err, context.Canceled)
+	}
+	if err := pauseFor(context.Background(), 0); err != nil {
+		t.Errorf("pauseFor 0: %v", err)
 	}
 }
 
